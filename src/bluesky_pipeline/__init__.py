@@ -1,0 +1,1 @@
+"""bluesky-pipeline: Bluesky events -> Parquet bronze -> dbt silver/gold -> CSV metrics."""

@@ -1,0 +1,175 @@
+"""The bronze sink: turns line batches into committed Parquet files, one per batch.
+
+Delivery: at-least-once. A batch is durable once `commit` returns its file: written under a temporary
+name no reader matches, fsynced, renamed, directory fsynced. A crash loses only batches not yet committed.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+from collections import deque
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from bluesky_pipeline import bronze_layout
+from bluesky_pipeline.cli_support import CliError
+from bluesky_pipeline.landing.framing import LineBatch
+
+SCHEMA = pa.schema(
+    [
+        pa.field(bronze_layout.LINE_COLUMN, pa.binary(), nullable=False),
+        pa.field(bronze_layout.ORIGINAL_SIZE_COLUMN, pa.int64()),
+        pa.field(bronze_layout.LANDED_AT_COLUMN, pa.timestamp("us", tz="UTC"), nullable=False),
+    ]
+)
+
+
+@dataclass(frozen=True)
+class Commit:
+    """A committed bronze file."""
+
+    seq: int
+    path: Path
+    lines: int
+    nbytes: int
+    committed_at: datetime
+
+
+class BronzeWriter:
+    """Writes batches to `<data_dir>/bronze/events/` as sequence-numbered Parquet files.
+
+    Encoding (Parquet + compression) runs on `workers` threads, since pyarrow releases the GIL, so
+    stdin keeps being read meanwhile; files are still renamed into place strictly in sequence order,
+    so the sequence has no gaps. At most `workers` batches are in flight (bounded memory).
+    Holds an exclusive lock on the directory: one writer at a time.
+    """
+
+    def __init__(self, data_dir: Path, compression: str = "zstd", workers: int = 2) -> None:
+        self.directory = bronze_layout.events_dir(data_dir)
+        try:
+            self.directory.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            raise CliError(f"cannot create {self.directory}: {error.strerror}") from None
+        self._lock = _lock_directory(self.directory)
+        self._remove_stale_temp_files()
+        seqs = bronze_layout.committed_seqs(self.directory)
+        self._next_seq = (seqs[-1] + 1) if seqs else 1
+        self._compression = compression
+        self._max_in_flight = workers
+        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="bronze-encode")
+        self._in_flight: deque[tuple[int, Future[tuple[Path, int, int]]]] = deque()
+        self.last_commit: Commit | None = None
+        self.files_committed = self.lines_committed = self.bytes_committed = 0
+
+    def add(self, batch: LineBatch) -> list[Commit]:
+        """Queue `batch` for encoding; returns the files committed meanwhile (waits if too many in flight)."""
+        commits = []
+        while len(self._in_flight) >= self._max_in_flight:
+            commits.append(self._commit_oldest())
+        seq = self._next_seq
+        self._next_seq += 1
+        self._in_flight.append((seq, self._pool.submit(self._encode, seq, batch)))
+        return commits + self.commit_ready()
+
+    def commit_ready(self) -> list[Commit]:
+        """Commit, in order, every batch whose encoding has finished."""
+        commits = []
+        while self._in_flight and self._in_flight[0][1].done():
+            commits.append(self._commit_oldest())
+        return commits
+
+    def flush(self) -> list[Commit]:
+        """Wait for every queued batch and commit it."""
+        return [self._commit_oldest() for _ in range(len(self._in_flight))]
+
+    def close(self) -> None:
+        """Release the threads and the lock; batches still queued are not committed (see flush)."""
+        self._pool.shutdown(wait=True, cancel_futures=True)
+        self._remove_stale_temp_files()
+        os.close(self._lock)
+
+    def _commit_oldest(self) -> Commit:
+        seq, future = self._in_flight.popleft()
+        temp_path, lines, nbytes = future.result()
+        path = self.directory / bronze_layout.file_name(seq)
+        os.rename(temp_path, path)
+        _fsync_directory(self.directory)
+        commit = Commit(seq, path, lines, nbytes, datetime.now(UTC))
+        self.last_commit = commit
+        self.files_committed += 1
+        self.lines_committed += lines
+        self.bytes_committed += nbytes
+        return commit
+
+    def _encode(self, seq: int, batch: LineBatch) -> tuple[Path, int, int]:
+        temp_path = self.directory / bronze_layout.temp_name(seq)
+        table = _to_table(batch, datetime.now(UTC))
+        try:
+            with open(temp_path, "wb") as file:
+                pq.write_table(
+                    table,
+                    file,
+                    compression=self._compression,
+                    compression_level=1 if self._compression == "zstd" else None,
+                    # The raw lines are unique and opaque: dictionaries and min/max stats only cost time.
+                    use_dictionary=[bronze_layout.LANDED_AT_COLUMN],
+                    write_statistics=[bronze_layout.LANDED_AT_COLUMN],
+                    write_page_index=False,
+                    write_batch_size=1 << 16,
+                    data_page_size=8 << 20,
+                )
+                file.flush()
+                os.fsync(file.fileno())
+        except BaseException:
+            temp_path.unlink(missing_ok=True)
+            raise
+        return temp_path, len(batch), batch.nbytes
+
+    def _remove_stale_temp_files(self) -> None:
+        # Left by a writer killed mid-write; never visible to readers, safe to drop under the lock.
+        for entry in self.directory.iterdir():
+            if entry.name.startswith(bronze_layout.TEMP_PREFIX) and entry.name.endswith(bronze_layout.TEMP_SUFFIX):
+                entry.unlink(missing_ok=True)
+
+
+def _to_table(batch: LineBatch, landed_at: datetime) -> pa.Table:
+    count = len(batch)
+    offsets = np.empty(count + 1, dtype=np.int32)
+    offsets[0] = 0
+    offsets[1:] = batch.ends
+    # Zero-copy: the Arrow array points into the framer's buffer (bytes past the last line are ignored).
+    lines = pa.Array.from_buffers(pa.binary(), count, [None, pa.py_buffer(offsets), pa.py_buffer(batch.data)])
+    if batch.cut_sizes:
+        sizes = [None] * count
+        for index, size in batch.cut_sizes.items():
+            sizes[index] = size
+        original_sizes = pa.array(sizes, type=pa.int64())
+    else:
+        original_sizes = pa.nulls(count, type=pa.int64())
+    landed = pa.array(np.full(count, np.datetime64(landed_at.replace(tzinfo=None), "us")), pa.timestamp("us", tz="UTC"))
+    return pa.Table.from_arrays([lines, original_sizes, landed], schema=SCHEMA)
+
+
+def _lock_directory(directory: Path) -> int:
+    fd = os.open(directory / ".writer.lock", os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(fd)
+        raise CliError(f"another handle-stream is already writing to {directory}") from None
+    return fd
+
+
+def _fsync_directory(directory: Path) -> None:
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

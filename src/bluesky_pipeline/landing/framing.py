@@ -1,0 +1,141 @@
+"""Line framing for handle-stream: reads stdin in large blocks straight into a batch buffer.
+
+Lines are never copied or decoded: newlines are found with numpy, and a full batch is handed on as
+the buffer plus the end offset of each line. Judging lines (UTF-8, JSON, fields) is the SQL side's job.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+import numpy.typing as npt
+
+NEWLINE = 10
+ReadInto = Callable[[memoryview], int]
+
+
+@dataclass(frozen=True)
+class LineBatch:
+    """Complete lines, back to back in `data`, each with its newline when it had one."""
+
+    data: bytearray
+    ends: npt.NDArray[np.int64]  # end offset of each line in `data`
+    cut_sizes: dict[int, int] = field(default_factory=dict)  # line index -> bytes received, for cut lines
+
+    def __len__(self) -> int:
+        return len(self.ends)
+
+    @property
+    def nbytes(self) -> int:
+        return int(self.ends[-1]) if len(self.ends) else 0
+
+
+class LineFramer:
+    """Accumulates lines read from a file descriptor into batches of about `batch_bytes`.
+
+    Memory is bounded whatever the input: a line longer than `max_line_bytes` keeps its first
+    `max_line_bytes` bytes (so SQL can see and reject it with a reason) and the rest is skipped,
+    counted in `LineBatch.cut_sizes`.
+    """
+
+    def __init__(self, batch_bytes: int, max_line_bytes: int, block_bytes: int = 1 << 20) -> None:
+        if block_bytes > max_line_bytes:
+            raise ValueError("block_bytes must not exceed max_line_bytes")
+        self._batch_bytes = batch_bytes
+        self._max_line = max_line_bytes
+        self._block = block_bytes
+        self._new_buffer(b"")
+
+    def _new_buffer(self, tail: bytes | bytearray) -> None:
+        # Room for a full batch plus one block; grown only while a long line straddles the batch end.
+        self._buf = bytearray(max(self._batch_bytes, len(tail)) + self._block)
+        self._buf[: len(tail)] = tail
+        self._len = len(tail)  # bytes held: complete lines, then the current partial line
+        self._line_start = 0  # where the current partial line starts
+        self._ends: list[npt.NDArray[np.int64]] = []
+        self._count = 0  # complete lines held
+        self._cut_sizes: dict[int, int] = {}
+        self._skipping: int | None = None  # bytes received so far of a line being cut, while skipping it
+
+    @property
+    def pending_bytes(self) -> int:
+        """Bytes held, complete lines and partial line alike."""
+        return self._len
+
+    @property
+    def is_full(self) -> bool:
+        return self._line_start >= self._batch_bytes
+
+    def fill(self, read_into: ReadInto) -> int:
+        """Read one block with `read_into` and frame it; returns the bytes read (0 at end of input)."""
+        if len(self._buf) < self._len + self._block:
+            self._buf.extend(bytes(self._len + self._block - len(self._buf)))
+        view = memoryview(self._buf)[self._len : self._len + self._block]
+        n = read_into(view)
+        view.release()
+        if n:
+            self._frame(self._len, n)
+        return n
+
+    def _frame(self, start: int, n: int) -> None:
+        if self._skipping is not None:
+            start, n = self._skip(start, n)
+            if not n:
+                return
+        block = np.frombuffer(self._buf, np.uint8, count=n, offset=start)
+        ends = np.flatnonzero(block == NEWLINE).astype(np.int64)
+        self._len = start + n
+        if len(ends):
+            ends += start + 1
+            self._ends.append(ends)
+            self._count += len(ends)
+            self._line_start = int(ends[-1])
+        if self._len - self._line_start > self._max_line:
+            self._cut_current_line()
+
+    def _cut_current_line(self) -> None:
+        # Keep the line's first max_line bytes; drop the rest as it arrives, up to the line's newline.
+        self._skipping = self._len - self._line_start
+        self._len = self._line_start + self._max_line
+
+    def _skip(self, start: int, n: int) -> tuple[int, int]:
+        """Drop the bytes of a line being cut, up to its newline; returns the block left to frame."""
+        assert self._skipping is not None
+        newline = self._buf.find(NEWLINE, start, start + n)
+        if newline < 0:
+            self._skipping += n
+            return start, 0
+        dropped = newline + 1 - start
+        self._end_cut_line(self._skipping + dropped)
+        rest = n - dropped
+        self._buf[start : start + rest] = self._buf[newline + 1 : newline + 1 + rest]
+        return start, rest
+
+    def _end_cut_line(self, received: int) -> None:
+        self._cut_sizes[self._count] = received
+        self._ends.append(np.array([self._len], dtype=np.int64))
+        self._count += 1
+        self._line_start = self._len
+        self._skipping = None
+
+    def take(self, *, include_partial: bool = False) -> LineBatch | None:
+        """Hand over the complete lines held (and the partial last line if asked); None if no line."""
+        if include_partial and self._skipping is not None:
+            self._end_cut_line(self._skipping)
+        elif include_partial and self._len > self._line_start:
+            self._ends.append(np.array([self._len], dtype=np.int64))
+            self._count += 1
+            self._line_start = self._len
+        if not self._count:
+            return None
+        batch = LineBatch(
+            data=self._buf,
+            ends=np.concatenate(self._ends) if len(self._ends) > 1 else self._ends[0],
+            cut_sizes=self._cut_sizes,
+        )
+        skipping = self._skipping
+        self._new_buffer(memoryview(self._buf)[self._line_start : self._len])
+        self._skipping = skipping  # a line being cut goes on being cut in the new buffer
+        return batch

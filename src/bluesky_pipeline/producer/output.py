@@ -1,0 +1,46 @@
+"""Where lines go: stdout in large writes, thinned by the sampling rate, ending quietly if the reader leaves.
+
+Every mode writes bytes to `sys.stdout.buffer`; logs go to stderr, so stdout carries nothing but events.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import sys
+from collections.abc import Sequence
+from typing import BinaryIO, TypeVar
+
+Line = TypeVar("Line", str, bytes)
+
+
+def stdout() -> BinaryIO:
+    """The binary stdout every mode writes to (the text layer would re-encode and re-buffer)."""
+    return sys.stdout.buffer
+
+
+def silence_stdout() -> None:
+    """Point stdout at /dev/null once the reader has gone, so the flush at exit cannot fail again."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
+
+
+class Sampler:
+    """Keeps each line with probability `rate`, as the reference producer's first argument does.
+
+    With a seed the choice is reproducible (`--simulate --seed`); without one it differs per run.
+    """
+
+    def __init__(self, rate: float, seed: int | None = None) -> None:
+        self._rate = rate
+        self._random = random.Random(seed).random
+
+    def keep(self) -> bool:
+        """Whether to print the next line."""
+        return self._random() < self._rate
+
+    def sample(self, lines: Sequence[Line]) -> list[Line]:
+        """The lines kept, in order."""
+        draw, rate = self._random, self._rate
+        return [line for line in lines if draw() < rate]
