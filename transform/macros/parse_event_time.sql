@@ -1,0 +1,12 @@
+{#-
+    Event time from the producer's `timestamp` string: naive times (Python isoformat, with or without
+    a fraction) are taken as they are; a time with a zone (Z, +02:00) is converted to UTC.
+    Null when unparseable.
+-#}
+{% macro parse_event_time(text) -%}
+    case
+        when regexp_matches({{ text }}, '(Z|z|[+-]\d\d(:?\d\d)?)$')
+            then try_cast({{ text }} as timestamptz) at time zone 'UTC'
+        else try_cast({{ text }} as timestamp)
+    end
+{%- endmacro %}
