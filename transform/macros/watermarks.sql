@@ -1,8 +1,8 @@
 {#-
     Batch bookkeeping for the incremental models.
 
-    Each incremental model reads the rows of bronze files in (its watermark, bronze_through_seq] and,
-    in the same transaction as its insert, records bronze_through_seq as its new watermark. A model
+    Each incremental model reads the rows of bronze files in (its watermark, bronze_through_seq()] and,
+    in the same transaction as its insert, records that bound as its new watermark. A model
     that fails keeps its old watermark, so the next run finishes its job; upstream models always
     hold everything up to bronze_through_seq, since dbt runs a model only after its parents succeed.
 -#}
@@ -16,10 +16,15 @@
     );
 {% endmacro %}
 
+{#-
+    Highest bronze file sequence number this run may read: ./periodic sets it to the end of the
+    gap-free run of committed files. An environment variable rather than a dbt var, because a change
+    of --vars makes dbt re-parse the whole project (seconds) on every refresh.
+-#}
 {% macro bronze_through_seq() %}
-    {%- set through = var('bronze_through_seq') -%}
-    {%- if through is none -%}
-        {{ exceptions.raise_compiler_error("bronze_through_seq is not set: run ./periodic, or pass --vars '{bronze_through_seq: N}'") }}
+    {%- set through = env_var('BLUESKY_BRONZE_THROUGH_SEQ', '') -%}
+    {%- if through == '' -%}
+        {{ exceptions.raise_compiler_error("BLUESKY_BRONZE_THROUGH_SEQ is not set: run ./periodic, or set it to the last bronze file's sequence number") }}
     {%- endif -%}
     {{ return(through | int) }}
 {% endmacro %}

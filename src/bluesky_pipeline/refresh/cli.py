@@ -1,0 +1,136 @@
+"""./periodic: bring the warehouse and every metric file up to date with what has landed, then exit.
+
+One refresh: take the lock, find the bronze files that may be read, `dbt build` (models and data
+tests), export the marts to CSV, record the run in ops.periodic_runs, print a short summary.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections.abc import Sequence
+from datetime import datetime
+from pathlib import Path
+
+from bluesky_pipeline.cli_support import (
+    METRICS_DIR_ENV,
+    ArgumentParser,
+    CliError,
+    data_dir_argument,
+    env_default,
+)
+from bluesky_pipeline.refresh import warehouse
+from bluesky_pipeline.refresh.bronze_scan import scan_bronze
+from bluesky_pipeline.refresh.dbt_build import BuildResult, build
+from bluesky_pipeline.refresh.export import export_metrics
+from bluesky_pipeline.refresh.lock import RefreshAlreadyRunning, RefreshLock
+
+PROG = "periodic"
+
+EPILOG = """\
+examples:
+  ./periodic                      refresh data/ and write metrics/*.csv
+  watch -n 30 ./periodic          keep the metrics fresh while ./handle-stream runs
+  ./periodic --full-refresh       rebuild silver and gold from every bronze file
+
+Safe to run while ./handle-stream is landing events: only ./periodic opens the warehouse.
+A second ./periodic exits at once saying a refresh is already running (or waits, with --wait).
+Every run is recorded in the warehouse table ops.periodic_runs.
+"""
+
+
+def build_parser() -> ArgumentParser:
+    parser = ArgumentParser(
+        prog=PROG,
+        description="Refresh the warehouse (dbt: silver and gold, with data tests) and the metric CSVs.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    data_dir_argument(parser)
+    parser.add_argument(
+        "--metrics-dir",
+        type=Path,
+        default=Path(env_default(METRICS_DIR_ENV, "metrics")),
+        help=f"where the metric CSV files are written (env {METRICS_DIR_ENV}; default: metrics)",
+    )
+    parser.add_argument("--wait", action="store_true", help="wait for a running refresh instead of exiting")
+    parser.add_argument(
+        "--full-refresh",
+        action="store_true",
+        help="rebuild every model from all bronze files instead of reading only what is new",
+    )
+    return parser
+
+
+def main(argv: Sequence[str]) -> int:
+    args = build_parser().parse_args(argv)
+    data_dir: Path = args.data_dir
+    try:
+        data_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise CliError(f"cannot create data directory {data_dir}: {error.strerror}") from None
+    try:
+        with RefreshLock(data_dir, wait=args.wait) as lock:
+            return _refresh(data_dir, args.metrics_dir, lock, full_refresh=args.full_refresh)
+    except RefreshAlreadyRunning as running:
+        print(f"{PROG}: a refresh is already running (pid {running}); nothing to do")
+        return 0
+
+
+def _refresh(data_dir: Path, metrics_dir: Path, lock: RefreshLock, *, full_refresh: bool) -> int:
+    started_at, started = datetime.now(), time.monotonic()
+    scan = scan_bronze(data_dir)
+    if scan.first_missing_seq is not None:
+        print(
+            f"{PROG}: warning: bronze file #{scan.first_missing_seq} is missing; "
+            f"reading up to #{scan.through_seq} until it appears",
+            file=sys.stderr,
+        )
+    with warehouse.connect(data_dir) as connection:
+        after_seq = 0 if full_refresh else warehouse.staged_through(connection)
+    result = build(data_dir, scan.through_seq, full_refresh=full_refresh, inherit_fds=(lock.fd,))
+    with warehouse.connect(data_dir) as connection:
+        counts = warehouse.batch_counts(connection, after_seq, scan.through_seq if result.succeeded else after_seq)
+        message = ""
+        if result.succeeded:
+            try:
+                export_metrics(connection, metrics_dir)
+            except OSError as error:
+                message = f"cannot write metrics to {metrics_dir}: {error.strerror}"
+        else:
+            message = "; ".join(result.failures)
+        status = "success" if result.succeeded and not message else "failed"
+        warehouse.record_run(
+            connection,
+            warehouse.RunRecord(
+                started_at=started_at,
+                finished_at=datetime.now(),
+                status=status,
+                through_seq=scan.through_seq,
+                counts=counts,
+                models_built=result.models_built,
+                tests_passed=result.tests_passed,
+                tests_failed=result.tests_failed,
+                message=message,
+            ),
+        )
+    _print_summary(counts, result, time.monotonic() - started, metrics_dir if status == "success" else None)
+    if status != "success":
+        for failure in result.failures or [message]:
+            print(f"{PROG}: error: {failure}", file=sys.stderr)
+        print(f"{PROG}: refresh failed; the previous metric files are left in place", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _print_summary(counts: warehouse.BatchCounts, result: BuildResult, seconds: float, metrics_dir: Path | None) -> None:
+    repeats = counts.events - counts.new_events
+    tests = f"{result.tests_passed} passed, {result.tests_failed} failed"
+    if result.tests_warned:
+        tests += f", {result.tests_warned} warned"
+    print(
+        f"{PROG}: {counts.new_events:,} new events ({repeats:,} repeats), {counts.rejected:,} rejected lines, "
+        f"{counts.blank:,} blank; data tests {tests}; {seconds:.1f} s"
+        + (f"; metrics in {metrics_dir}/" if metrics_dir else "")
+    )
