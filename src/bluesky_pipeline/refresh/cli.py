@@ -89,7 +89,7 @@ def _refresh(data_dir: Path, metrics_dir: Path, lock: RefreshLock, *, full_refre
         )
     with warehouse.connect(data_dir) as connection:
         after_seq = 0 if full_refresh else warehouse.staged_through(connection)
-    result = build(data_dir, scan.through_seq, full_refresh=full_refresh, inherit_fds=(lock.fd,))
+    result = build(data_dir, after_seq, scan.through_seq, full_refresh=full_refresh, inherit_fds=(lock.fd,))
     with warehouse.connect(data_dir) as connection:
         counts = warehouse.batch_counts(connection, after_seq, scan.through_seq if result.succeeded else after_seq)
         message = ""

@@ -20,6 +20,7 @@ from bluesky_pipeline.cli_support import DATA_DIR_ENV
 
 PROJECT_DIR = Path(__file__).resolve().parents[3] / "transform"
 THROUGH_SEQ_ENV = "BLUESKY_BRONZE_THROUGH_SEQ"
+TESTS_AFTER_SEQ_ENV = "BLUESKY_TESTS_AFTER_SEQ"
 
 
 @dataclass
@@ -34,8 +35,13 @@ class BuildResult:
     failures: list[str] = field(default_factory=list)  # one line per failed node or error
 
 
-def build(data_dir: Path, through_seq: int, *, full_refresh: bool, inherit_fds: tuple[int, ...] = ()) -> BuildResult:
+def build(
+    data_dir: Path, after_seq: int, through_seq: int, *, full_refresh: bool, inherit_fds: tuple[int, ...] = ()
+) -> BuildResult:
     """`dbt build` against the warehouse in `data_dir`, reading bronze files up to `through_seq`.
+
+    Data tests on history-sized tables check the rows of files after `after_seq` (the batch). dbt
+    unit tests are left to the test suite: they check the SQL, not the data, and cost seconds.
 
     `inherit_fds` are passed to the child: the refresh lock's descriptor, so that the lock stays
     held for as long as dbt runs, even if this process is killed.
@@ -53,12 +59,14 @@ def build(data_dir: Path, through_seq: int, *, full_refresh: bool, inherit_fds: 
         "--log-path", str(work_dir / "logs"),
         "--no-use-colors",
         "--quiet",
+        "--exclude", "test_type:unit",
     ]  # fmt: skip
     if full_refresh:
         command.append("--full-refresh")
     env = os.environ | {
         DATA_DIR_ENV: str(data_dir.resolve()),
         THROUGH_SEQ_ENV: str(through_seq),
+        TESTS_AFTER_SEQ_ENV: str(after_seq),
         "DO_NOT_TRACK": "1",
     }
     completed = _run_forwarding_signals(command, env, inherit_fds)

@@ -1,0 +1,86 @@
+"""Test helpers: run the real executables on real streams and read back what they wrote.
+
+Nothing here is mocked: handle-stream, periodic and bluesky run as child processes, exactly as a
+user runs them, and results are read from the files they leave (bronze Parquet, metric CSVs).
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+
+REPO = Path(__file__).resolve().parent.parent
+METRIC_FILES = ("likes-per-minutes.csv", "fast-likers.csv", "top-10-word.csv", "trending-posts.csv")
+
+
+@dataclass(frozen=True)
+class Workspace:
+    """A data directory and a metrics directory, as one user's installation would have."""
+
+    data_dir: Path
+    metrics_dir: Path
+
+    def land(self, stream: bytes, *args: str, check: bool = True) -> subprocess.CompletedProcess[bytes]:
+        """Pipe `stream` through ./handle-stream into this workspace."""
+        return run_executable("handle-stream", "--data-dir", str(self.data_dir), *args, stdin=stream, check=check)
+
+    def refresh(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[bytes]:
+        """Run ./periodic on this workspace."""
+        return run_executable(
+            "periodic", "--data-dir", str(self.data_dir), "--metrics-dir", str(self.metrics_dir), *args, check=check
+        )
+
+    def metric(self, name: str) -> str:
+        """The text of one metric file."""
+        return (self.metrics_dir / name).read_text(encoding="utf-8")
+
+    def metrics(self) -> dict[str, bytes]:
+        """The bytes of every metric file."""
+        return {name: (self.metrics_dir / name).read_bytes() for name in METRIC_FILES}
+
+    def bronze_lines(self) -> list[bytes]:
+        """Every landed line, in landing order, as stored (with its newline when it had one)."""
+        return [row[0] for row in query_bronze(self.data_dir, "select line")]
+
+    def warehouse(self, sql: str) -> list[tuple[object, ...]]:
+        """Rows of a query against the warehouse (read-only; run it when no refresh is running)."""
+        with duckdb.connect(str(self.data_dir / "warehouse.duckdb"), read_only=True) as connection:
+            return connection.execute(sql).fetchall()
+
+
+def run_executable(
+    name: str, *args: str, stdin: bytes | None = None, check: bool = True, timeout: float = 300
+) -> subprocess.CompletedProcess[bytes]:
+    """Run one of the root executables; with `check`, fail with its stderr when it exits non-zero."""
+    completed = subprocess.run(
+        [str(REPO / name), *args],
+        input=stdin if stdin is not None else b"",
+        capture_output=True,
+        timeout=timeout,
+        env=test_environment(),
+        cwd=REPO,
+    )
+    if check and completed.returncode != 0:
+        raise AssertionError(
+            f"./{name} {' '.join(args)} exited {completed.returncode}:\n{completed.stderr.decode(errors='replace')}"
+        )
+    return completed
+
+
+def test_environment() -> dict[str, str]:
+    """The environment for child processes, without the pipeline's own overrides from the caller."""
+    return {key: value for key, value in os.environ.items() if not key.startswith("BLUESKY_")}
+
+
+def query_bronze(data_dir: Path, select: str) -> list[tuple[object, ...]]:
+    """`select` over every committed bronze file, in file and line order."""
+    pattern = data_dir / "bronze" / "events" / "events-*.parquet"
+    with duckdb.connect() as connection:
+        return connection.execute(
+            f"{select} from read_parquet('{pattern}', filename = true, file_row_number = true) "
+            "order by filename, file_row_number"
+        ).fetchall()
