@@ -14,7 +14,7 @@ SEQ_DIGITS = 12
 # Temporary files start with a dot and end in .tmp, so no reader's `*.parquet` glob can match them.
 TEMP_PREFIX = "."
 TEMP_SUFFIX = ".tmp"
-_FILE_RE = re.compile(r"^events-(\d{%d})\.parquet$" % SEQ_DIGITS)
+_FILE_RE = re.compile(rf"^events-(\d{{{SEQ_DIGITS}}})\.parquet$")
 
 # Column names of every bronze file.
 LINE_COLUMN = "line"  # the line exactly as received, with its b"\n" when it had one

@@ -1,7 +1,7 @@
 """The bronze sink: turns line batches into committed Parquet files, one per batch.
 
-Delivery: at-least-once. A batch is durable once `commit` returns its file: written under a temporary
-name no reader matches, fsynced, renamed, directory fsynced. A crash loses only batches not yet committed.
+Delivery: at-least-once. A batch is durable once its file is committed: written under a temporary name
+no reader matches, fsynced, renamed, directory fsynced. A crash loses only batches not yet committed.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any, Literal
 
 import numpy as np
 import pyarrow as pa
@@ -22,13 +23,13 @@ from bluesky_pipeline import bronze_layout
 from bluesky_pipeline.cli_support import CliError
 from bluesky_pipeline.landing.framing import LineBatch
 
-SCHEMA = pa.schema(
-    [
-        pa.field(bronze_layout.LINE_COLUMN, pa.binary(), nullable=False),
-        pa.field(bronze_layout.ORIGINAL_SIZE_COLUMN, pa.int64()),
-        pa.field(bronze_layout.LANDED_AT_COLUMN, pa.timestamp("us", tz="UTC"), nullable=False),
-    ]
-)
+Compression = Literal["zstd", "snappy", "lz4", "none"]
+FIELDS: list[pa.Field[Any]] = [
+    pa.field(bronze_layout.LINE_COLUMN, pa.binary(), nullable=False),
+    pa.field(bronze_layout.ORIGINAL_SIZE_COLUMN, pa.int64()),
+    pa.field(bronze_layout.LANDED_AT_COLUMN, pa.timestamp("us", tz="UTC"), nullable=False),
+]
+SCHEMA = pa.schema(FIELDS)
 
 
 @dataclass(frozen=True)
@@ -46,12 +47,13 @@ class BronzeWriter:
     """Writes batches to `<data_dir>/bronze/events/` as sequence-numbered Parquet files.
 
     Encoding (Parquet + compression) runs on `workers` threads, since pyarrow releases the GIL, so
-    stdin keeps being read meanwhile; files are still renamed into place strictly in sequence order,
-    so the sequence has no gaps. At most `workers` batches are in flight (bounded memory).
-    Holds an exclusive lock on the directory: one writer at a time.
+    stdin keeps being read meanwhile. Each worker commits its own file once the previous one is
+    committed: files appear strictly in sequence order, without gaps, even while the reader is idle.
+    At most `workers` batches are in flight (bounded memory). Holds an exclusive lock on the
+    directory: one writer at a time.
     """
 
-    def __init__(self, data_dir: Path, compression: str = "zstd", workers: int = 2) -> None:
+    def __init__(self, data_dir: Path, compression: Compression = "zstd", workers: int = 2) -> None:
         self.directory = bronze_layout.events_dir(data_dir)
         try:
             self.directory.mkdir(parents=True, exist_ok=True)
@@ -63,74 +65,71 @@ class BronzeWriter:
         self._next_seq = (seqs[-1] + 1) if seqs else 1
         self._compression = compression
         self._max_in_flight = workers
-        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="bronze-encode")
-        self._in_flight: deque[tuple[int, Future[tuple[Path, int, int]]]] = deque()
+        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="bronze-writer")
+        self._in_flight: deque[Future[Commit]] = deque()
         self.last_commit: Commit | None = None
         self.files_committed = self.lines_committed = self.bytes_committed = 0
 
-    def add(self, batch: LineBatch) -> list[Commit]:
-        """Queue `batch` for encoding; returns the files committed meanwhile (waits if too many in flight)."""
-        commits = []
+    def add(self, batch: LineBatch) -> None:
+        """Queue `batch` to be written and committed (waits while too many are in flight)."""
         while len(self._in_flight) >= self._max_in_flight:
-            commits.append(self._commit_oldest())
-        seq = self._next_seq
+            self._in_flight.popleft().result()
+        previous = self._in_flight[-1] if self._in_flight else None
+        self._in_flight.append(self._pool.submit(self._write, self._next_seq, batch, previous))
         self._next_seq += 1
-        self._in_flight.append((seq, self._pool.submit(self._encode, seq, batch)))
-        return commits + self.commit_ready()
 
-    def commit_ready(self) -> list[Commit]:
-        """Commit, in order, every batch whose encoding has finished."""
-        commits = []
-        while self._in_flight and self._in_flight[0][1].done():
-            commits.append(self._commit_oldest())
-        return commits
+    def check(self) -> None:
+        """Raise the error of any failed write; forget the finished ones."""
+        while self._in_flight and self._in_flight[0].done():
+            self._in_flight.popleft().result()
 
-    def flush(self) -> list[Commit]:
-        """Wait for every queued batch and commit it."""
-        return [self._commit_oldest() for _ in range(len(self._in_flight))]
+    def flush(self) -> None:
+        """Wait until every queued batch is committed."""
+        while self._in_flight:
+            self._in_flight.popleft().result()
 
     def close(self) -> None:
-        """Release the threads and the lock; batches still queued are not committed (see flush)."""
+        """Release the threads and the lock; a batch not yet flushed is not committed."""
         self._pool.shutdown(wait=True, cancel_futures=True)
         self._remove_stale_temp_files()
         os.close(self._lock)
 
-    def _commit_oldest(self) -> Commit:
-        seq, future = self._in_flight.popleft()
-        temp_path, lines, nbytes = future.result()
-        path = self.directory / bronze_layout.file_name(seq)
-        os.rename(temp_path, path)
-        _fsync_directory(self.directory)
-        commit = Commit(seq, path, lines, nbytes, datetime.now(UTC))
-        self.last_commit = commit
-        self.files_committed += 1
-        self.lines_committed += lines
-        self.bytes_committed += nbytes
-        return commit
-
-    def _encode(self, seq: int, batch: LineBatch) -> tuple[Path, int, int]:
+    def _write(self, seq: int, batch: LineBatch, previous: Future[Commit] | None) -> Commit:
         temp_path = self.directory / bronze_layout.temp_name(seq)
-        table = _to_table(batch, datetime.now(UTC))
         try:
-            with open(temp_path, "wb") as file:
-                pq.write_table(
-                    table,
-                    file,
-                    compression=self._compression,
-                    compression_level=1 if self._compression == "zstd" else None,
-                    # The raw lines are unique and opaque: dictionaries and min/max stats only cost time.
-                    use_dictionary=[bronze_layout.LANDED_AT_COLUMN],
-                    write_statistics=[bronze_layout.LANDED_AT_COLUMN],
-                    write_page_index=False,
-                    write_batch_size=1 << 16,
-                    data_page_size=8 << 20,
-                )
-                file.flush()
-                os.fsync(file.fileno())
+            self._encode(temp_path, batch)
+            if previous is not None:
+                previous.result()  # commit in sequence order; a failed predecessor fails this one too
+            path = self.directory / bronze_layout.file_name(seq)
+            os.rename(temp_path, path)
         except BaseException:
             temp_path.unlink(missing_ok=True)
             raise
-        return temp_path, len(batch), batch.nbytes
+        _fsync_directory(self.directory)
+        commit = Commit(seq, path, len(batch), batch.nbytes, datetime.now(UTC))
+        self.last_commit = commit
+        self.files_committed += 1
+        self.lines_committed += commit.lines
+        self.bytes_committed += commit.nbytes
+        return commit
+
+    def _encode(self, temp_path: Path, batch: LineBatch) -> None:
+        table = _to_table(batch, datetime.now(UTC))
+        with open(temp_path, "wb") as file:
+            pq.write_table(
+                table,
+                file,
+                compression=self._compression,
+                compression_level=1 if self._compression == "zstd" else None,
+                # The raw lines are unique and opaque: dictionaries and min/max stats only cost time.
+                use_dictionary=False,
+                write_statistics=[bronze_layout.LANDED_AT_COLUMN],
+                write_page_index=False,
+                write_batch_size=1 << 16,
+                data_page_size=8 << 20,
+            )
+            file.flush()
+            os.fsync(file.fileno())
 
     def _remove_stale_temp_files(self) -> None:
         # Left by a writer killed mid-write; never visible to readers, safe to drop under the lock.
@@ -145,9 +144,9 @@ def _to_table(batch: LineBatch, landed_at: datetime) -> pa.Table:
     offsets[0] = 0
     offsets[1:] = batch.ends
     # Zero-copy: the Arrow array points into the framer's buffer (bytes past the last line are ignored).
-    lines = pa.Array.from_buffers(pa.binary(), count, [None, pa.py_buffer(offsets), pa.py_buffer(batch.data)])
+    lines = pa.Array.from_buffers(pa.binary(), count, [None, pa.array(offsets).buffers()[1], pa.py_buffer(batch.data)])
     if batch.cut_sizes:
-        sizes = [None] * count
+        sizes: list[int | None] = [None] * count
         for index, size in batch.cut_sizes.items():
             sizes[index] = size
         original_sizes = pa.array(sizes, type=pa.int64())

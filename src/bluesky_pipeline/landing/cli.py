@@ -7,6 +7,7 @@ passed, so a line is committed within about one interval of arriving. SIGINT/SIG
 from __future__ import annotations
 
 import argparse
+import contextlib
 import errno
 import fcntl
 import os
@@ -121,15 +122,13 @@ def _land(fd: int, framer: LineFramer, writer: BronzeWriter, status: StatusRepor
                     break
                 if oldest_pending is None:
                     oldest_pending = time.monotonic()
-            if oldest_pending is not None and (
-                framer.is_full or time.monotonic() - oldest_pending >= interval
-            ):
+            if oldest_pending is not None and (framer.is_full or time.monotonic() - oldest_pending >= interval):
                 batch = framer.take()
                 if batch is not None:
                     writer.add(batch)
                 # Whatever is left is a partial line: its clock restarts, or there is nothing pending.
                 oldest_pending = time.monotonic() if framer.pending_bytes else None
-            writer.commit_ready()
+            writer.check()
             status.update(writer.lines_committed, writer.bytes_committed, writer.last_commit)
     last = framer.take(include_partial=True)
     if last is not None:
@@ -173,10 +172,9 @@ def _check_readable(fd: int) -> None:
 
 def _enlarge_pipe(fd: int) -> None:
     if stat.S_ISFIFO(os.fstat(fd).st_mode):
-        try:
+        # If the system's pipe-max-size is lower, the default buffer only costs more reads.
+        with contextlib.suppress(OSError):
             fcntl.fcntl(fd, F_SETPIPE_SZ, PIPE_BYTES)
-        except OSError:
-            pass  # the system's pipe-max-size is lower: the default buffer only costs more reads
 
 
 def _describe(error: OSError) -> str:
@@ -184,4 +182,3 @@ def _describe(error: OSError) -> str:
         return "no space left on device (everything committed before stays intact)"
     where = f" ({error.filename})" if error.filename else ""
     return f"{error.strerror or error}{where}"
-

@@ -48,7 +48,7 @@ class LineFramer:
         self._block = block_bytes
         self._new_buffer(b"")
 
-    def _new_buffer(self, tail: bytes | bytearray) -> None:
+    def _new_buffer(self, tail: bytes | bytearray | memoryview) -> None:
         # Room for a full batch plus one block; grown only while a long line straddles the batch end.
         self._buf = bytearray(max(self._batch_bytes, len(tail)) + self._block)
         self._buf[: len(tail)] = tail

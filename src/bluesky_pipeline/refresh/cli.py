@@ -24,7 +24,7 @@ from bluesky_pipeline.refresh import warehouse
 from bluesky_pipeline.refresh.bronze_scan import scan_bronze
 from bluesky_pipeline.refresh.dbt_build import BuildResult, build
 from bluesky_pipeline.refresh.export import export_metrics
-from bluesky_pipeline.refresh.lock import RefreshAlreadyRunning, RefreshLock
+from bluesky_pipeline.refresh.lock import RefreshAlreadyRunningError, RefreshLock
 
 PROG = "periodic"
 
@@ -73,7 +73,7 @@ def main(argv: Sequence[str]) -> int:
     try:
         with RefreshLock(data_dir, wait=args.wait) as lock:
             return _refresh(data_dir, args.metrics_dir, lock, full_refresh=args.full_refresh)
-    except RefreshAlreadyRunning as running:
+    except RefreshAlreadyRunningError as running:
         print(f"{PROG}: a refresh is already running (pid {running}); nothing to do")
         return 0
 
@@ -124,7 +124,9 @@ def _refresh(data_dir: Path, metrics_dir: Path, lock: RefreshLock, *, full_refre
     return 0
 
 
-def _print_summary(counts: warehouse.BatchCounts, result: BuildResult, seconds: float, metrics_dir: Path | None) -> None:
+def _print_summary(
+    counts: warehouse.BatchCounts, result: BuildResult, seconds: float, metrics_dir: Path | None
+) -> None:
     repeats = counts.events - counts.new_events
     tests = f"{result.tests_passed} passed, {result.tests_failed} failed"
     if result.tests_warned:

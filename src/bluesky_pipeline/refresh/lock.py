@@ -12,12 +12,12 @@ from pathlib import Path
 from types import TracebackType
 
 
-class RefreshAlreadyRunning(Exception):
+class RefreshAlreadyRunningError(Exception):
     """Another ./periodic holds the lock."""
 
 
 class RefreshLock:
-    """Exclusive lock on a data directory's refresh; `wait=False` raises RefreshAlreadyRunning if held."""
+    """Exclusive lock on a data directory's refresh; `wait=False` raises RefreshAlreadyRunningError if held."""
 
     def __init__(self, data_dir: Path, *, wait: bool) -> None:
         self._path = data_dir / "periodic.lock"
@@ -36,7 +36,7 @@ class RefreshLock:
         except BlockingIOError:
             holder = os.pread(self._fd, 32, 0).decode(errors="replace").strip()
             os.close(self._fd)
-            raise RefreshAlreadyRunning(holder or "unknown") from None
+            raise RefreshAlreadyRunningError(holder or "unknown") from None
         os.ftruncate(self._fd, 0)
         os.pwrite(self._fd, f"{os.getpid()}\n".encode(), 0)
         return self

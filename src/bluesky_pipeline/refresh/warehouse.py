@@ -77,7 +77,8 @@ def batch_counts(connection: duckdb.DuckDBPyConnection, after_seq: int, through_
     new_row = connection.execute(
         "select count(*) from silver.int_events_deduplicated where file_seq > ? and file_seq <= ?", bounds
     ).fetchone()
-    assert row is not None and new_row is not None
+    assert row is not None
+    assert new_row is not None
     return BatchCounts(lines=row[0], events=row[1], new_events=new_row[0], rejected=row[2], blank=row[3])
 
 

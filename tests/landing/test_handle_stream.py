@@ -1,0 +1,149 @@
+"""./handle-stream end to end: real streams piped into the executable, bronze read back with DuckDB."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import threading
+import time
+
+import duckdb
+
+from tests.pipeline import REPO, Workspace, query_bronze, run_executable, child_environment
+
+
+def test_lines_land_byte_for_byte(workspace: Workspace) -> None:
+    lines = [
+        b'{"timestamp": "2026-02-14T09:00:13", "path": "app.bsky.feed.like/1", "repo": "did:plc:a"}\n',
+        b"\n",
+        b"\xff\xfe not UTF-8 \xc3\x28\n",
+        b"\r\n",
+        b'["not", "an", "object"]\n',
+        b'{"huge": "' + b"h" * 3_000_000 + b'"}\n',
+        b'{"last": "line without newline"}',
+    ]
+    workspace.land(b"".join(lines))
+    assert workspace.bronze_lines() == lines
+
+
+def test_a_line_over_the_cap_keeps_its_start_and_records_its_size(workspace: Workspace) -> None:
+    huge = b'{"x": "' + b"a" * (6 << 20) + b'"}\n'
+    workspace.land(b"first\n" + huge + b"after\n", "--max-line-mb", "1")
+    rows = query_bronze(workspace.data_dir, "select line, original_size")
+    assert rows == [(b"first\n", None), (huge[: 1 << 20], len(huge)), (b"after\n", None)]
+
+
+def test_restart_appends_with_the_next_sequence_numbers(workspace: Workspace) -> None:
+    workspace.land(b"one\n")
+    workspace.land(b"two\n")
+    workspace.land(b"")  # empty input: nothing to commit, no file
+    names = sorted(p.name for p in (workspace.data_dir / "bronze" / "events").glob("*.parquet"))
+    assert names == ["events-000000000001.parquet", "events-000000000002.parquet"]
+    assert workspace.bronze_lines() == [b"one\n", b"two\n"]
+
+
+def test_empty_input_exits_zero_and_lands_nothing(workspace: Workspace) -> None:
+    completed = workspace.land(b"")
+    assert completed.returncode == 0
+    assert not list((workspace.data_dir / "bronze" / "events").glob("*.parquet"))
+
+
+def test_commits_while_the_stream_is_still_open(workspace: Workspace) -> None:
+    """A line is committed within about one commit interval, without waiting for end of input."""
+    process = _start(workspace, "--commit-interval", "0.2")
+    assert process.stdin is not None
+    process.stdin.write(b"early line\n")
+    process.stdin.flush()
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and not list((workspace.data_dir / "bronze" / "events").glob("*.parquet")):
+        time.sleep(0.05)
+    landed_while_open = workspace.bronze_lines()
+    process.stdin.close()
+    assert process.wait(timeout=30) == 0
+    assert landed_while_open == [b"early line\n"]
+
+
+def test_sigterm_lands_everything_read_and_exits_zero(workspace: Workspace) -> None:
+    process = _start(workspace, "--commit-interval", "30")
+    assert process.stdin is not None
+    sent = b"".join(b'{"n": %d}\n' % i for i in range(50_000)) + b'{"partial'
+    process.stdin.write(sent)
+    process.stdin.flush()
+    time.sleep(1.5)  # let it read what was sent (the interval is long: nothing is committed yet)
+    process.send_signal(signal.SIGTERM)
+    assert process.wait(timeout=30) == 0
+    assert b"".join(workspace.bronze_lines()) == sent
+
+
+def test_no_temporary_file_is_ever_visible_to_a_readers_glob(workspace: Workspace) -> None:
+    """While files are being written and committed, every `*.parquet` a reader lists is complete."""
+    events = workspace.data_dir / "bronze" / "events"
+    events.mkdir(parents=True)
+    stop = threading.Event()
+    problems: list[str] = []
+    reads = 0
+
+    def reader() -> None:
+        nonlocal reads
+        with duckdb.connect() as connection:
+            while not stop.is_set():
+                for path in events.glob("*.parquet"):
+                    try:
+                        connection.execute(f"select count(*) from read_parquet('{path}')").fetchone()
+                        reads += 1
+                    except duckdb.Error as error:
+                        problems.append(f"{path.name}: {error}")
+
+    thread = threading.Thread(target=reader)
+    thread.start()
+    try:
+        stream = b"".join(b'{"line": %d, "pad": "%s"}\n' % (i, b"p" * 300) for i in range(300_000))
+        workspace.land(stream, "--batch-mb", "1")
+    finally:
+        stop.set()
+        thread.join()
+    assert problems == []
+    assert reads > 0
+    assert len(list(events.glob("*.parquet"))) > 10
+
+
+def test_a_second_writer_on_the_same_data_is_refused_with_one_line(workspace: Workspace) -> None:
+    first = _start(workspace)
+    try:
+        time.sleep(1.0)
+        second = workspace.land(b"x\n", check=False)
+    finally:
+        assert first.stdin is not None
+        first.stdin.close()
+        first.wait(timeout=30)
+    assert second.returncode == 1
+    assert second.stderr.decode().strip().splitlines() == [
+        f"handle-stream: error: another handle-stream is already writing to {workspace.data_dir}/bronze/events"
+    ]
+
+
+def test_help_and_bad_usage() -> None:
+    help_text = run_executable("handle-stream", "--help").stdout.decode()
+    assert "--commit-interval" in help_text
+    assert "./bluesky | ./handle-stream" in help_text
+    bad = run_executable("handle-stream", "--commit-interval", "soon", check=False)
+    assert bad.returncode == 2
+    assert len(bad.stderr.decode().strip().splitlines()) == 1
+    assert "Traceback" not in bad.stderr.decode()
+
+
+def child_environment_variables_set_the_defaults(workspace: Workspace) -> None:
+    env = child_environment() | {"BLUESKY_DATA_DIR": str(workspace.data_dir)}
+    subprocess.run([str(REPO / "handle-stream")], input=b"via env\n", env=env, check=True, capture_output=True)
+    assert workspace.bronze_lines() == [b"via env\n"]
+
+
+def _start(workspace: Workspace, *args: str) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        [str(REPO / "handle-stream"), "--data-dir", str(workspace.data_dir), *args],
+        stdin=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=child_environment() | {"PYTHONUNBUFFERED": "1"},
+        preexec_fn=os.setpgrp,
+    )
