@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import threading
@@ -10,7 +9,7 @@ import time
 
 import duckdb
 
-from tests.pipeline import REPO, Workspace, query_bronze, run_executable, child_environment
+from tests.pipeline import REPO, Workspace, child_environment, query_bronze, run_executable
 
 
 def test_lines_land_byte_for_byte(workspace: Workspace) -> None:
@@ -145,5 +144,5 @@ def _start(workspace: Workspace, *args: str) -> subprocess.Popen[bytes]:
         stdin=subprocess.PIPE,
         stderr=subprocess.PIPE,
         env=child_environment() | {"PYTHONUNBUFFERED": "1"},
-        preexec_fn=os.setpgrp,
+        start_new_session=True,
     )
