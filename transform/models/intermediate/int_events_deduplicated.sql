@@ -36,7 +36,7 @@ final as (
         record
     from first_in_batch
     {% if is_incremental() %}
-        where event_key not in (select seen_before.event_key from seen_before)
+    where event_key not in (select seen_before.event_key from seen_before)
     {% endif %}
 )
 

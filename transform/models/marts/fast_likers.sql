@@ -41,9 +41,9 @@ nearby_likes as (
         likes.liked_at > affected_users.reach_from
         and likes.liked_at < affected_users.reach_to
         {% if bounds is not none %}
-            -- The same bounds as constants, so whole row groups of older likes are skipped.
-            and likes.liked_at > {{ bounds.min }}::timestamp - interval 60 seconds
-            and likes.liked_at < {{ bounds.max }}::timestamp + interval 60 seconds
+        -- The same bounds as constants, so whole row groups of older likes are skipped.
+        and likes.liked_at > {{ bounds.min }}::timestamp - interval 60 seconds
+        and likes.liked_at < {{ bounds.max }}::timestamp + interval 60 seconds
         {% endif %}
 ),
 
@@ -78,13 +78,13 @@ final as (
     select
         batch_peaks.liker_did,
         {% if is_incremental() %}
-            greatest(batch_peaks.likes, coalesce(previous_peaks.likes, 0)) as likes
+        greatest(batch_peaks.likes, coalesce(previous_peaks.likes, 0)) as likes
         {% else %}
             batch_peaks.likes
         {% endif %}
     from batch_peaks
     {% if is_incremental() %}
-        left join previous_peaks on batch_peaks.liker_did = previous_peaks.liker_did
+    left join previous_peaks on batch_peaks.liker_did = previous_peaks.liker_did
     {% endif %}
 )
 

@@ -20,7 +20,7 @@ batch_counts as (
         date_trunc('minute', liked_at) as minute_at,
         count(*) as likes
     from new_likes
-    group by 1
+    group by minute_at
 ),
 
 {% if is_incremental() %}
@@ -38,10 +38,16 @@ final as (
         minute_at,
         sum(likes)::bigint as likes
     from (
-        select * from batch_counts
+        select
+            minute_at,
+            likes
+        from batch_counts
         {% if is_incremental() %}
-            union all
-            select * from previous_counts
+        union all
+        select
+            minute_at,
+            likes
+        from previous_counts
         {% endif %}
     )
     group by minute_at

@@ -22,7 +22,7 @@ recent_likes as (
             and liked_at > '{{ newest_at }}'::timestamp - interval 60 minutes
             and liked_at <= '{{ newest_at }}'::timestamp
     {% else %}
-        where false
+    where false
     {% endif %}
 ),
 

@@ -29,24 +29,24 @@ parsed as (
     select
         *,
         -- One parse per line; null when the body is not valid JSON.
-        try(json_extract(body, ['$.timestamp', '$.path', '$.repo', '$.action', '$.record'])) as fields
+        try(json_extract(body, ['$.timestamp', '$.path', '$.repo', '$.action', '$.record'])) as field_values
     from trimmed
 ),
 
 typed as (
     select
         *,
-        fields[1] as timestamp_json,
-        fields[2] as path_json,
-        fields[3] as repo_json,
-        fields[4] ->> '$' as action,
-        nullif(fields[5], 'null'::json) as record,
-        coalesce(json_type(fields[1]), 'NULL') as timestamp_type,
-        coalesce(json_type(fields[2]), 'NULL') as path_type,
-        coalesce(json_type(fields[3]), 'NULL') as repo_type,
-        fields[1] ->> '$' as timestamp_text,
-        fields[2] ->> '$' as path,
-        fields[3] ->> '$' as repo
+        field_values[1] as timestamp_json,
+        field_values[2] as path_json,
+        field_values[3] as repo_json,
+        field_values[4] ->> '$' as action,
+        nullif(field_values[5], json('null')) as record,
+        coalesce(json_type(field_values[1]), 'NULL') as timestamp_type,
+        coalesce(json_type(field_values[2]), 'NULL') as path_type,
+        coalesce(json_type(field_values[3]), 'NULL') as repo_type,
+        field_values[1] ->> '$' as timestamp_text,
+        field_values[2] ->> '$' as path,
+        field_values[3] ->> '$' as repo
     from parsed
 ),
 
@@ -67,7 +67,7 @@ judged as (
                 then 'line too long: ' || original_size || ' bytes, over the landing cap'
             when line_text is null then 'invalid UTF-8'
             when body = '' then null
-            when fields is null then 'invalid JSON'
+            when field_values is null then 'invalid JSON'
             when left(body, 1) != '{' then 'not a JSON object'
             when timestamp_type = 'NULL' then 'missing timestamp'
             when timestamp_type != 'VARCHAR' then 'timestamp is not a string'
@@ -93,7 +93,10 @@ final as (
         end as line_kind,
         reject_reason,
         case when reject_reason is not null then raw_line end as rejected_line,
-        case when reject_reason is null and body != '' then md5_number(repo || chr(31) || path || chr(31) || coalesce(action, '')) end as event_key,
+        case
+            when reject_reason is null and body != ''
+                then md5_number(repo || chr(31) || path || chr(31) || coalesce(action, ''))
+        end as event_key,
         case when reject_reason is null then repo end as repo,
         case when reject_reason is null then collection end as collection,
         case when reject_reason is null then record_key end as record_key,
