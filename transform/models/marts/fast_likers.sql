@@ -40,7 +40,7 @@ nearby_likes as (
     where
         likes.liked_at > affected_users.reach_from
         and likes.liked_at < affected_users.reach_to
-        {% if bounds is not none %}
+    {% if bounds is not none %}
         -- The same bounds as constants, so whole row groups of older likes are skipped.
         and likes.liked_at > {{ bounds.min }}::timestamp - interval 60 seconds
         and likes.liked_at < {{ bounds.max }}::timestamp + interval 60 seconds
