@@ -12,7 +12,7 @@ PY_TYPE = "com.atproto.sync.subscribeRepos#repoOp"
 BINARY = "<binary>"
 
 
-def create_line(timestamp: datetime, path: str, cid: str, record: object, repo: str) -> str:
+def create_line(timestamp: datetime, path: str, cid: object, record: object, repo: str) -> bytes:
     """One output line, newline included: `json.dumps` with its default separators, keys in this order.
 
     `timestamp` is naive local time, so `isoformat()` gives microseconds, or no fraction when they are 0.
@@ -28,7 +28,10 @@ def create_line(timestamp: datetime, path: str, cid: str, record: object, repo: 
         "record": record,
         "repo": repo,
     }
-    return json.dumps(event, ensure_ascii=False) + "\n"
+    try:
+        return json.dumps(event, ensure_ascii=False).encode("utf-8") + b"\n"
+    except UnicodeEncodeError:  # a lone surrogate, which UTF-8 cannot carry: let JSON escape it
+        return json.dumps(event).encode("ascii") + b"\n"
 
 
 def with_binary_placeholders(value: object) -> object:

@@ -1,53 +1,44 @@
-"""AT Protocol identifiers for the simulated stream: DIDs, record keys (TIDs) and CIDs, in bulk and fast.
+"""AT Protocol identifiers for the simulated stream: DIDs, record keys (TIDs) and CIDs, made in bulk.
 
 The formats are the real ones (did:plc, base32-sortable TIDs, CIDv1 `bafyrei...`); the values are random.
+They come as arrays of fixed-width byte strings, one identifier each, ready for render.py.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from bluesky_pipeline.producer.render import byte_strings
+
 # did:plc and CIDv1 use RFC 4648 base32, lower case; TIDs use the same letters reordered to sort by time.
-BASE32 = "abcdefghijklmnopqrstuvwxyz234567"
-BASE32_SORTABLE = "234567abcdefghijklmnopqrstuvwxyz"
-CID_PREFIX = "bafyrei"  # CIDv1, dag-cbor, sha2-256: 59 characters in all
-CID_BODY_LENGTH = 52
+BASE32 = b"abcdefghijklmnopqrstuvwxyz234567"
+BASE32_SORTABLE = b"234567abcdefghijklmnopqrstuvwxyz"
+DID_PREFIX = b"did:plc:"
+DID_LENGTH = len(DID_PREFIX) + 24
+CID_PREFIX = b"bafyrei"  # CIDv1, dag-cbor, sha2-256: 59 characters in all
+CID_LENGTH = 59
+TID_LENGTH = 13
 
-# Every 10-bit value as its two TID characters: a TID is then a few table look-ups.
-_TID_PAIRS = [BASE32_SORTABLE[value >> 5] + BASE32_SORTABLE[value & 31] for value in range(1024)]
-
-
-def random_strings(rng: np.random.Generator, count: int, length: int, alphabet: str = BASE32) -> list[str]:
-    """`count` random strings of `length` characters from a 32-character `alphabet`."""
-    table = np.frombuffer(alphabet.encode("ascii"), dtype=np.uint8)
-    text = table[rng.integers(0, 32, size=(count, length))].tobytes().decode("ascii")
-    return [text[start : start + length] for start in range(0, len(text), length)]
+_BASE32 = np.frombuffer(BASE32, dtype=np.uint8)
+_BASE32_SORTABLE = np.frombuffer(BASE32_SORTABLE, dtype=np.uint8)
+# A TID is 64 bits (a zero bit, 53 bits of microseconds, 10 bits of clock id), 5 bits a character.
+_TID_SHIFTS = np.arange(5 * (TID_LENGTH - 1), -1, -5, dtype=np.uint64)
 
 
-def random_dids(rng: np.random.Generator, count: int) -> list[str]:
-    """`count` did:plc identifiers (24 base32 characters after the method)."""
-    return ["did:plc:" + body for body in random_strings(rng, count, 24)]
+def random_base32(rng: np.random.Generator, count: int, length: int) -> np.ndarray:
+    """`count` strings of `length` random base32 characters."""
+    return byte_strings(_BASE32[rng.integers(0, 32, size=(count, length))])
 
 
-def tid_high(micros: int) -> str:
-    """The first 7 characters of the TID of `micros`: they change about once a second, so callers cache them."""
-    value = micros >> 20
-    return "".join(BASE32_SORTABLE[(value >> shift) & 31] for shift in range(30, -1, -5))
+def random_dids(rng: np.random.Generator, count: int) -> np.ndarray:
+    """`count` did:plc identifiers."""
+    dids = np.empty((count, DID_LENGTH), dtype=np.uint8)
+    dids[:, : len(DID_PREFIX)] = np.frombuffer(DID_PREFIX, dtype=np.uint8)
+    dids[:, len(DID_PREFIX) :] = _BASE32[rng.integers(0, 32, size=(count, DID_LENGTH - len(DID_PREFIX)))]
+    return byte_strings(dids)
 
 
-def tid(micros: int, clock_id: int, high: str | None = None) -> str:
-    """The 13-character TID of a time in microseconds and a 10-bit clock id: sortable by time.
-
-    A TID is 64 bits (a zero bit, 53 bits of microseconds, 10 bits of clock id) in base32-sortable.
-    """
-    return (
-        (tid_high(micros) if high is None else high)
-        + _TID_PAIRS[(micros >> 10) & 1023]
-        + _TID_PAIRS[micros & 1023]
-        + _TID_PAIRS[clock_id]
-    )
-
-
-def tid_pairs() -> list[str]:
-    """The two-character table behind `tid`, for loops that inline it."""
-    return _TID_PAIRS
+def tids(micros: np.ndarray, clock_ids: np.ndarray) -> np.ndarray:
+    """The TIDs (13 characters, sortable by time) of times in microseconds and 10-bit clock ids."""
+    value = (micros.astype(np.uint64) << np.uint64(10)) | clock_ids.astype(np.uint64)
+    return byte_strings(_BASE32_SORTABLE[(value[:, None] >> _TID_SHIFTS) & np.uint64(31)])

@@ -71,8 +71,5 @@ def simulate(simulation: Simulation, out: BinaryIO, sampler: Sampler | None) -> 
     out.flush()
 
 
-def _write(out: BinaryIO, lines: list[str], sampler: Sampler | None) -> None:
-    if sampler is not None:
-        lines = sampler.sample(lines)
-    # surrogateescape turns the lone surrogates of injected bad lines into the invalid bytes they stand for.
-    out.write("".join(lines).encode("utf-8", "surrogateescape"))
+def _write(out: BinaryIO, lines: list[bytes], sampler: Sampler | None) -> None:
+    out.write(b"".join(lines if sampler is None else sampler.sample(lines)))

@@ -31,7 +31,7 @@ LANGUAGE_SHARES = {
     "sv": 0.005,
 }
 UNSPACED = frozenset({"ja", "zh"})  # scripts written without spaces between words
-FRAGMENTS = 12_000  # across all languages; a post joins one or two, so texts rarely repeat
+FRAGMENTS = 6_000  # across all languages; a post joins one or two, so texts rarely repeat
 VOCABULARY = 4_000  # most frequent words kept per language
 
 # How a post mentions engineering: whole-word forms the top-10-word metric must count, and near
@@ -53,99 +53,113 @@ ENGINEERING_FORMS = (
 )
 # What engineering posts talk about, most common first, so their top words are stable and meaningful.
 ENGINEERING_TOPICS = (
-    "software data team code systems design rust python platform infrastructure hiring career "
-    "reliability build testing security cloud hardware open source students university culture "
-    "managers productivity debugging deploy kubernetes database latency mechanical civil aerospace "
-    "robotics chip compiler frontend backend observability incident postmortem architecture"
-).split()
+    *("software", "data", "team", "code", "systems", "design", "rust", "python", "platform", "infrastructure"),
+    *("hiring", "career", "reliability", "build", "testing", "security", "cloud", "hardware", "open", "source"),
+    *("students", "university", "culture", "managers", "productivity", "debugging", "deploy", "kubernetes"),
+    *("database", "latency", "mechanical", "civil", "aerospace", "robotics", "chip", "compiler", "frontend"),
+    *("backend", "observability", "incident", "postmortem", "architecture"),
+)
 EMOJI = ("😂", "🔥", "❤️", "✨", "🙏", "😭", "👀", "🎉", "💙", "🦋")
-LINK_HOSTS = ("https://www.youtube.com/watch?v=", "https://github.com/", "https://bsky.app/profile/", "https://news.example.org/")
+LINK_HOSTS = (
+    "https://www.youtube.com/watch?v=",
+    "https://github.com/",
+    "https://bsky.app/profile/",
+    "https://news.example.org/",
+)
 
 
 @dataclass(frozen=True)
 class TextPool:
-    """Prebuilt, JSON-escaped text fragments (without quotes), grouped by language."""
+    """Prebuilt text fragments, JSON-escaped and UTF-8 encoded (without quotes), grouped by language."""
 
     languages: tuple[str, ...]
     language_weights: tuple[float, ...]
-    fragments: dict[str, list[str]]
-    engineering: list[str]
+    fragments: dict[str, list[bytes]]
+    engineering: list[bytes]
 
-    def separator(self, language: str) -> str:
+    def separator(self, language: str) -> bytes:
         """What goes between two fragments of `language`."""
-        return "" if language in UNSPACED else " "
+        return b"" if language in UNSPACED else b" "
 
 
-def _escape(text: str) -> str:
-    return json.dumps(text, ensure_ascii=False)[1:-1]
+def _escape(text: str) -> bytes:
+    return json.dumps(text, ensure_ascii=False)[1:-1].encode("utf-8")
 
 
 def _rank_cdf(size: int) -> np.ndarray:
     # Zipf-Mandelbrot over word ranks: close to natural word frequencies.
     weights = 1.0 / (np.arange(size) + 2.7)
-    return np.cumsum(weights) / weights.sum()
+    cdf: np.ndarray = np.cumsum(weights) / weights.sum()
+    return cdf
 
 
-def _handles(rng: np.random.Generator, words: list[str], count: int) -> list[str]:
-    picks = rng.integers(0, len(words), count).tolist()
-    numbers = rng.integers(0, 1000, count).tolist()
-    return [f"@{words[pick]}{number}.bsky.social" for pick, number in zip(picks, numbers, strict=True)]
+def _word_runs(rng: np.random.Generator, words: list[str], count: int, sizes: tuple[int, int]) -> list[list[str]]:
+    """`count` runs of words drawn by frequency rank, each of a length in `sizes` (upper bound excluded)."""
+    lengths = rng.integers(*sizes, count).tolist()
+    ranks = np.searchsorted(_rank_cdf(len(words)), rng.random(sum(lengths))).tolist()
+    drawn = [words[rank] for rank in ranks]
+    ends = np.cumsum(lengths).tolist()
+    return [drawn[end - length : end] for end, length in zip(ends, lengths, strict=True)]
 
 
-def _sentence(rng: np.random.Generator, words: list[str], cdf: np.ndarray, language: str) -> str:
-    count = int(rng.integers(3, 14))
-    chosen = [words[rank] for rank in np.searchsorted(cdf, rng.random(count)).tolist()]
-    if language in UNSPACED:
-        return "".join(chosen) + str(rng.choice(["。", "！", "", "…"]))
-    text = " ".join(chosen)
-    return text[:1].upper() + text[1:] + str(rng.choice([".", "!", "?", "", ""]))
+def _sentences(rng: np.random.Generator, words: list[str], count: int, language: str) -> list[str]:
+    endings = rng.integers(0, 5, count).tolist()
+    texts = []
+    for run, ending in zip(_word_runs(rng, words, count, (3, 14)), endings, strict=True):
+        if language in UNSPACED:
+            texts.append("".join(run) + ("。", "\N{FULLWIDTH EXCLAMATION MARK}", "", "…", "")[ending])
+        else:
+            text = " ".join(run)
+            texts.append(text[:1].upper() + text[1:] + (".", "!", "?", "", "")[ending])
+    return texts
 
 
-def _decorate(rng: np.random.Generator, text: str, words: list[str], handles: list[str]) -> str:
+def _decorate(rng: np.random.Generator, texts: list[str], words: list[str]) -> list[str]:
     # Real posts carry links, mentions, hashtags, numbers and emoji; the metrics must see past them.
-    roll = rng.random(5)
-    if roll[0] < 0.06:
-        text += " " + str(rng.choice(LINK_HOSTS)) + words[int(rng.integers(50, len(words)))] + str(rng.integers(1, 99_999))
-    if roll[1] < 0.08:
-        text = handles[int(rng.integers(0, len(handles)))] + " " + text
-    if roll[2] < 0.06:
-        text += " #" + words[int(rng.integers(100, len(words)))]
-    if roll[3] < 0.04:
-        text += " " + str(rng.integers(2, 2030))
-    if roll[4] < 0.12:
-        text += " " + str(rng.choice(EMOJI))
-    return text
+    rolls = rng.random((len(texts), 5)).tolist()
+    picks = rng.integers(100, len(words), (len(texts), 4)).tolist()
+    decorated = []
+    for text, roll, pick in zip(texts, rolls, picks, strict=True):
+        if roll[0] < 0.06:
+            text += f" {LINK_HOSTS[pick[0] % len(LINK_HOSTS)]}{words[pick[0]]}{pick[1]}"
+        if roll[1] < 0.08:
+            text = f"@{words[pick[1]]}{pick[2] % 1000}.bsky.social {text}"
+        if roll[2] < 0.06:
+            text += f" #{words[pick[2]]}"
+        if roll[3] < 0.04:
+            text += f" {pick[3] % 2030}"
+        if roll[4] < 0.12:
+            text += " " + EMOJI[pick[3] % len(EMOJI)]
+        decorated.append(text)
+    return decorated
 
 
-def _engineering_fragment(rng: np.random.Generator, words: list[str], cdf: np.ndarray) -> str:
+def _engineering(rng: np.random.Generator, words: list[str], count: int) -> list[str]:
     forms, weights = zip(*ENGINEERING_FORMS, strict=True)
-    form = str(rng.choice(forms, p=np.array(weights) / sum(weights)))
-    topic_cdf = _rank_cdf(len(ENGINEERING_TOPICS))
-    topics = [ENGINEERING_TOPICS[rank] for rank in np.searchsorted(topic_cdf, rng.random(int(rng.integers(1, 4)))).tolist()]
-    filler = [words[rank] for rank in np.searchsorted(cdf, rng.random(int(rng.integers(2, 7)))).tolist()]
-    parts = [*filler[:2], form, *topics, *filler[2:]]
-    return " ".join(parts)
+    chosen = rng.choice(len(forms), size=count, p=np.array(weights) / sum(weights)).tolist()
+    topics = _word_runs(rng, list(ENGINEERING_TOPICS), count, (1, 4))
+    fillers = _word_runs(rng, words, count, (2, 7))
+    return [
+        " ".join([*filler[:2], forms[form], *topic, *filler[2:]])
+        for form, topic, filler in zip(chosen, topics, fillers, strict=True)
+    ]
 
 
 def build_text_pool(rng: np.random.Generator) -> TextPool:
     """Fragments for every language in `LANGUAGE_SHARES`, and English ones that mention engineering."""
-    fragments: dict[str, list[str]] = {}
+    fragments: dict[str, list[bytes]] = {}
     english: list[str] = []
     for language, share in LANGUAGE_SHARES.items():
         words = wordfreq.top_n_list(language, VOCABULARY, wordlist="small")
-        cdf = _rank_cdf(len(words))
-        handles = _handles(rng, words, 200)
         count = max(100, int(FRAGMENTS * share))
-        texts = [_decorate(rng, _sentence(rng, words, cdf, language), words, handles) for _ in range(count)]
+        texts = _decorate(rng, _sentences(rng, words, count, language), words)
         fragments[language] = [_escape(text) for text in texts]
         if language == "en":
             english = words
-    english_cdf = _rank_cdf(len(english))
-    engineering = [_escape(_engineering_fragment(rng, english, english_cdf)) for _ in range(400)]
     total = sum(LANGUAGE_SHARES.values())
     return TextPool(
         languages=tuple(LANGUAGE_SHARES),
         language_weights=tuple(share / total for share in LANGUAGE_SHARES.values()),
         fragments=fragments,
-        engineering=engineering,
+        engineering=[_escape(text) for text in _engineering(rng, english, 400)],
     )
