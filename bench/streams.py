@@ -1,0 +1,36 @@
+"""Benchmark streams: realistic, seeded event streams from ./bluesky --simulate, cached on disk."""
+
+from __future__ import annotations
+
+import subprocess
+import tempfile
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+CACHE = Path(tempfile.gettempdir()) / "bluesky-pipeline-bench"
+
+
+def simulated_stream(count: int, seed: int = 1) -> Path:
+    """A file of `count` simulated events (seeded, so every run measures the same bytes)."""
+    CACHE.mkdir(parents=True, exist_ok=True)
+    path = CACHE / f"simulated-{count}-seed{seed}.jsonl"
+    if not path.exists():
+        partial = path.with_suffix(".partial")
+        with partial.open("wb") as out:
+            subprocess.run(
+                [str(REPO / "bluesky"), "--simulate", "--seed", str(seed), "--rate", "0", "--count", str(count)],
+                stdout=out,
+                check=True,
+            )
+        partial.rename(path)
+    return path
+
+
+def split_lines(path: Path, first: int) -> tuple[Path, Path]:
+    """Two files: the first `first` lines of `path`, and the rest."""
+    head, tail = path.with_suffix(f".head{first}"), path.with_suffix(f".tail{first}")
+    if not (head.exists() and tail.exists()):
+        with path.open("rb") as source, head.open("wb") as out_head, tail.open("wb") as out_tail:
+            for number, line in enumerate(source):
+                (out_head if number < first else out_tail).write(line)
+    return head, tail
