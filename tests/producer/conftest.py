@@ -16,6 +16,8 @@ from typing import Any
 
 import pytest
 
+from bluesky_pipeline.producer.cli import main
+
 ROOT = Path(__file__).resolve().parents[2]
 BLUESKY = ROOT / "bluesky"
 SIMULATED_SECONDS = 60
@@ -83,7 +85,6 @@ def bluesky_module() -> Callable[..., subprocess.CompletedProcess[bytes]]:
 @pytest.fixture
 def bluesky_in_process(capsysbinary: pytest.CaptureFixture[bytes]) -> Callable[[Sequence[str]], bytes]:
     """Runs the same command line inside the test process (no start-up cost) and returns its stdout."""
-    from bluesky_pipeline.producer.cli import main
 
     def run(args: Sequence[str]) -> bytes:
         capsysbinary.readouterr()

@@ -259,17 +259,18 @@ def kind_of_line(line: bytes) -> str:
         return "not UTF-8"
     except ValueError:
         return "not JSON"
+    return kind_of_value(event)
+
+
+def kind_of_value(event: object) -> str:
     if not isinstance(event, dict):
         return "not an object"
     if not {"timestamp", "path", "repo"} <= set(event):
         return "missing a field"
     usable_repo = isinstance(event["repo"], str) and event["repo"]
     usable_path = isinstance(event["path"], str) and "/" in event["path"]
-    if not (
-        usable_repo and usable_path and isinstance(event["timestamp"], str) and TIMESTAMP.match(event["timestamp"])
-    ):
-        return "unusable value"
-    return "good"
+    usable_time = isinstance(event["timestamp"], str) and TIMESTAMP.match(event["timestamp"])
+    return "good" if usable_repo and usable_path and usable_time else "unusable value"
 
 
 def test_bad_lines_are_mixed_in_on_request(with_bad_lines: bytes) -> None:

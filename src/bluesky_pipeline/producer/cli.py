@@ -197,39 +197,47 @@ def main(argv: Sequence[str]) -> int:
     args = parser.parse_args(argv)
     _check_mode_options(parser, args)
     logging.basicConfig(stream=sys.stderr, level=logging.INFO, format="bluesky: %(message)s")
-    mode, out = _mode(args), stdout()
-    seed = 0 if args.seed is None else args.seed
-    sampler = (
-        None if args.sample is None or args.sample == 1 else Sampler(args.sample, seed if mode == SIMULATE else None)
-    )
+    mode = _mode(args)
+    sampler = None
+    if args.sample is not None and args.sample < 1:
+        sampler = Sampler(args.sample, (args.seed or 0) if mode == SIMULATE else None)  # reproducible if simulated
     try:
-        # Each mode imports what it needs: live and replay start at once, without numpy and wordfreq.
-        if mode == SIMULATE:
-            from bluesky_pipeline.producer.simulate import DEFAULT_RATE, DEFAULT_START, Simulation, simulate
-
-            simulation = Simulation(
-                seed=seed,
-                rate=DEFAULT_RATE if args.events_per_second is None else args.events_per_second,
-                start=DEFAULT_START if args.start is None else args.start,
-                duration_s=args.duration,
-                count=args.count,
-                bad_line_rate=args.bad_lines or 0.0,
-            )
-            simulate(simulation, out, sampler)
-        elif mode == REPLAY:
-            from bluesky_pipeline.producer.replay import replay
-
-            replay(args.replay, out, sampler, args.speed)
-        else:
-            from bluesky_pipeline.producer.live import JETSTREAMS, Subscription, follow
-
-            subscription = Subscription(
-                urls=tuple(args.urls or JETSTREAMS),
-                cursor=args.cursor,
-                collections=args.collections or (),
-                count=args.count,
-            )
-            follow(subscription, out, sampler)
+        {SIMULATE: _simulate, REPLAY: _replay, LIVE: _live}[mode](args, sampler)
     except BrokenPipeError:
         silence_stdout()  # the reader is gone (`| head`): that ends the stream, it is not an error
     return 0
+
+
+# Each mode imports what it needs when it runs: live and replay start at once, without numpy and wordfreq.
+
+
+def _simulate(args: argparse.Namespace, sampler: Sampler | None) -> None:
+    from bluesky_pipeline.producer.simulate import DEFAULT_RATE, DEFAULT_START, Simulation, simulate  # noqa: PLC0415
+
+    simulation = Simulation(
+        seed=args.seed or 0,
+        rate=DEFAULT_RATE if args.events_per_second is None else args.events_per_second,
+        start=DEFAULT_START if args.start is None else args.start,
+        duration_s=args.duration,
+        count=args.count,
+        bad_line_rate=args.bad_lines or 0.0,
+    )
+    simulate(simulation, stdout(), sampler)
+
+
+def _replay(args: argparse.Namespace, sampler: Sampler | None) -> None:
+    from bluesky_pipeline.producer.replay import replay  # noqa: PLC0415 (see above)
+
+    replay(args.replay, stdout(), sampler, args.speed)
+
+
+def _live(args: argparse.Namespace, sampler: Sampler | None) -> None:
+    from bluesky_pipeline.producer.live import JETSTREAMS, Subscription, follow  # noqa: PLC0415 (see above)
+
+    subscription = Subscription(
+        urls=tuple(args.urls or JETSTREAMS),
+        cursor=args.cursor,
+        collections=args.collections or (),
+        count=args.count,
+    )
+    follow(subscription, stdout(), sampler)

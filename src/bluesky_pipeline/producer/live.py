@@ -116,7 +116,7 @@ class JetstreamFollower:
                 backoff = FIRST_BACKOFF_S  # it was working: try the same instance again, soon
             else:
                 attempt += 1  # it is not answering: try the next one
-            delay = backoff * random.uniform(0.8, 1.2)
+            delay = backoff * random.uniform(0.8, 1.2)  # noqa: S311 (jitter, so clients do not reconnect in step)
             log.warning("connection to %s ended (%s); reconnecting in %.1f s", url, reason, delay)
             await asyncio.sleep(delay)
             backoff = min(backoff * 2, MAX_BACKOFF_S)

@@ -34,7 +34,7 @@ class Sampler:
 
     def __init__(self, rate: float, seed: int | None = None) -> None:
         self._rate = rate
-        self._random = random.Random(seed).random
+        self._random = random.Random(seed).random  # noqa: S311 (sampling, not secrecy)
 
     def keep(self) -> bool:
         """Whether to print the next line."""

@@ -120,17 +120,18 @@ def _decorate(rng: np.random.Generator, texts: list[str], words: list[str]) -> l
     picks = rng.integers(100, len(words), (len(texts), 4)).tolist()
     decorated = []
     for text, roll, pick in zip(texts, rolls, picks, strict=True):
+        parts = [text]
         if roll[0] < 0.06:
-            text += f" {LINK_HOSTS[pick[0] % len(LINK_HOSTS)]}{words[pick[0]]}{pick[1]}"
+            parts.append(f"{LINK_HOSTS[pick[0] % len(LINK_HOSTS)]}{words[pick[0]]}{pick[1]}")
         if roll[1] < 0.08:
-            text = f"@{words[pick[1]]}{pick[2] % 1000}.bsky.social {text}"
+            parts.insert(0, f"@{words[pick[1]]}{pick[2] % 1000}.bsky.social")
         if roll[2] < 0.06:
-            text += f" #{words[pick[2]]}"
+            parts.append(f"#{words[pick[2]]}")
         if roll[3] < 0.04:
-            text += f" {pick[3] % 2030}"
+            parts.append(str(pick[3] % 2030))
         if roll[4] < 0.12:
-            text += " " + EMOJI[pick[3] % len(EMOJI)]
-        decorated.append(text)
+            parts.append(EMOJI[pick[3] % len(EMOJI)])
+        decorated.append(" ".join(parts))
     return decorated
 
 
