@@ -30,7 +30,7 @@ from bluesky_pipeline.producer.render import (
 )
 from bluesky_pipeline.producer.texts import TextPool, build_text_pool
 
-BATCH = 4096  # slots drawn at once; fixed, so that the pacing cannot change what is drawn
+BATCH = 8192  # slots drawn at once; fixed, so that the pacing cannot change what is drawn
 
 # What a slot of the stream holds. The first eight are collections, in the mix of the real network.
 LIKE, FOLLOW, POST, REPOST, BLOCK, LISTITEM, PROFILE, OTHER = range(8)
