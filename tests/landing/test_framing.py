@@ -81,3 +81,12 @@ def test_an_unterminated_line_over_the_cap_at_end_of_input_is_kept_cut() -> None
     batches = frame(b"z" * 3000, [500] * 10, batch_bytes=1 << 20, max_line=cap)
     assert lines_of(batches) == [b"z" * cap]
     assert batches[0].cut_sizes == {0: 3000}
+
+
+def test_a_line_just_over_the_cap_ending_in_the_same_read_is_cut() -> None:
+    cap = 1024
+    line = b"w" * (cap + 300) + b"\n"
+    data = b"x\n" + line + b"after\n"
+    batches = frame(data, [700, 700, 700, 700], batch_bytes=1 << 20, max_line=cap)
+    assert lines_of(batches) == [b"x\n", line[:cap], b"after\n"]
+    assert batches[0].cut_sizes == {1: len(line)}

@@ -157,7 +157,11 @@ def _to_table(batch: LineBatch, landed_at: datetime) -> pa.Table:
 
 
 def _lock_directory(directory: Path) -> int:
-    fd = os.open(directory / ".writer.lock", os.O_RDWR | os.O_CREAT, 0o644)
+    path = directory / ".writer.lock"
+    try:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError as error:
+        raise CliError(f"cannot write in {directory}: {error.strerror}") from None
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:

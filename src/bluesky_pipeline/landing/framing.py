@@ -89,11 +89,24 @@ class LineFramer:
         self._len = start + n
         if len(ends):
             ends += start + 1
+            if ends[0] - self._line_start > self._max_line:
+                # The line the block completes began in earlier reads and is over the cap. (A line
+                # wholly inside one block is never over it: blocks are at most max_line bytes.)
+                ends = self._cut_first_line(ends)
             self._ends.append(ends)
             self._count += len(ends)
             self._line_start = int(ends[-1])
         if self._len - self._line_start > self._max_line:
             self._cut_current_line()
+
+    def _cut_first_line(self, ends: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
+        """Keep the first max_line bytes of the line ending at ends[0]; close the gap after them."""
+        kept_end = self._line_start + self._max_line
+        dropped = int(ends[0]) - kept_end
+        self._cut_sizes[self._count] = int(ends[0]) - self._line_start
+        self._buf[kept_end : self._len - dropped] = self._buf[int(ends[0]) : self._len]
+        self._len -= dropped
+        return ends - dropped
 
     def _cut_current_line(self) -> None:
         # Keep the line's first max_line bytes; drop the rest as it arrives, up to the line's newline.

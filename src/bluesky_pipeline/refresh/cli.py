@@ -13,6 +13,8 @@ from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 
+import duckdb
+
 from bluesky_pipeline.cli_support import (
     METRICS_DIR_ENV,
     ArgumentParser,
@@ -87,41 +89,49 @@ def _refresh(data_dir: Path, metrics_dir: Path, lock: RefreshLock, *, full_refre
             f"reading up to #{scan.through_seq} until it appears",
             file=sys.stderr,
         )
-    with warehouse.connect(data_dir) as connection:
-        after_seq = 0 if full_refresh else warehouse.staged_through(connection)
+    try:
+        with warehouse.connect(data_dir) as connection:
+            after_seq = 0 if full_refresh else warehouse.staged_through(connection)
+    except duckdb.Error as error:
+        raise CliError(f"cannot open the warehouse in {data_dir}: {_first_line(error)}") from None
     result = build(data_dir, after_seq, scan.through_seq, full_refresh=full_refresh, inherit_fds=(lock.fd,))
-    with warehouse.connect(data_dir) as connection:
-        counts = warehouse.batch_counts(connection, after_seq, scan.through_seq if result.succeeded else after_seq)
-        message = ""
-        if result.succeeded:
-            try:
-                export_metrics(connection, metrics_dir)
-            except OSError as error:
-                message = f"cannot write metrics to {metrics_dir}: {error.strerror}"
-        else:
-            message = "; ".join(result.failures)
-        status = "success" if result.succeeded and not message else "failed"
-        warehouse.record_run(
-            connection,
-            warehouse.RunRecord(
-                started_at=started_at,
-                finished_at=datetime.now(),
-                status=status,
-                through_seq=scan.through_seq,
-                counts=counts,
-                models_built=result.models_built,
-                tests_passed=result.tests_passed,
-                tests_failed=result.tests_failed,
-                message=message,
-            ),
-        )
-    _print_summary(counts, result, time.monotonic() - started, metrics_dir if status == "success" else None)
-    if status != "success":
-        for failure in result.failures or [message]:
+    failures = list(result.failures)
+    counts = warehouse.BatchCounts()
+    try:
+        with warehouse.connect(data_dir) as connection:
+            counts = warehouse.batch_counts(connection, after_seq, scan.through_seq if result.succeeded else after_seq)
+            if result.succeeded:
+                try:
+                    export_metrics(connection, metrics_dir)
+                except OSError as error:
+                    failures.append(f"cannot write metrics to {metrics_dir}: {error.strerror}")
+            warehouse.record_run(
+                connection,
+                warehouse.RunRecord(
+                    started_at=started_at,
+                    finished_at=datetime.now(),
+                    status="failed" if failures else "success",
+                    through_seq=scan.through_seq,
+                    counts=counts,
+                    models_built=result.models_built,
+                    tests_passed=result.tests_passed,
+                    tests_failed=result.tests_failed,
+                    message="; ".join(failures),
+                ),
+            )
+    except duckdb.Error as error:
+        failures.append(f"cannot record the run in the warehouse: {_first_line(error)}")
+    _print_summary(counts, result, time.monotonic() - started, None if failures else metrics_dir)
+    if failures:
+        for failure in failures:
             print(f"{PROG}: error: {failure}", file=sys.stderr)
         print(f"{PROG}: refresh failed; the previous metric files are left in place", file=sys.stderr)
         return 1
     return 0
+
+
+def _first_line(error: Exception) -> str:
+    return str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
 
 
 def _print_summary(

@@ -6,10 +6,13 @@ so a crashed refresh never leaves a stale lock behind.
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import os
 from pathlib import Path
 from types import TracebackType
+
+from bluesky_pipeline.cli_support import CliError
 
 
 class RefreshAlreadyRunningError(Exception):
@@ -30,15 +33,20 @@ class RefreshLock:
         return self._fd
 
     def __enter__(self) -> RefreshLock:
-        self._fd = os.open(self._path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            self._fd = os.open(self._path, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as error:
+            raise CliError(f"cannot write in {self._path.parent}: {error.strerror}") from None
         try:
             fcntl.flock(self._fd, fcntl.LOCK_EX | (0 if self._wait else fcntl.LOCK_NB))
         except BlockingIOError:
             holder = os.pread(self._fd, 32, 0).decode(errors="replace").strip()
             os.close(self._fd)
             raise RefreshAlreadyRunningError(holder or "unknown") from None
-        os.ftruncate(self._fd, 0)
-        os.pwrite(self._fd, f"{os.getpid()}\n".encode(), 0)
+        # Who holds the lock, for the "already running" message; best effort (the disk may be full).
+        with contextlib.suppress(OSError):
+            os.ftruncate(self._fd, 0)
+            os.pwrite(self._fd, f"{os.getpid()}\n".encode(), 0)
         return self
 
     def __exit__(

@@ -29,7 +29,17 @@ parsed as (
     select
         *,
         -- One parse per line; null when the body is not valid JSON.
-        try(json_extract(body, ['$.timestamp', '$.path', '$.repo', '$.action', '$.record'])) as field_values
+        try(json_extract(body, ['$.timestamp', '$.path', '$.repo', '$.action', '$.record'])) as field_values,
+        -- DuckDB's parser also accepts trailing commas and NaN/Infinity, which JSON does not. A cheap
+        -- pattern flags the lines that might hold them; only those are checked outside strings.
+        coalesce(
+            regexp_matches(body, ',\s*[\]}]|[:,\[]\s*-?[NnIi][AaNn]')
+            and regexp_matches(
+                regexp_replace(body, '"(?:[^"\\]|\\.)*"', '""', 'g'),
+                ',\s*[\]}]|[:,\[]\s*-?(?:[Nn][Aa][Nn]|[Ii][Nn][Ff])'
+            ),
+            false
+        ) as has_non_standard_json
     from trimmed
 ),
 
@@ -67,7 +77,7 @@ judged as (
                 then 'line too long: ' || original_size || ' bytes, over the landing cap'
             when line_text is null then 'invalid UTF-8'
             when body = '' then null
-            when field_values is null then 'invalid JSON'
+            when field_values is null or has_non_standard_json then 'invalid JSON'
             when left(body, 1) != '{' then 'not a JSON object'
             when timestamp_type = 'NULL' then 'missing timestamp'
             when timestamp_type != 'VARCHAR' then 'timestamp is not a string'
