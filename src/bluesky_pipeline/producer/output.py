@@ -9,9 +9,7 @@ import os
 import random
 import sys
 from collections.abc import Sequence
-from typing import BinaryIO, TypeVar
-
-Line = TypeVar("Line", str, bytes)
+from typing import BinaryIO
 
 
 def stdout() -> BinaryIO:
@@ -40,7 +38,7 @@ class Sampler:
         """Whether to print the next line."""
         return self._random() < self._rate
 
-    def sample(self, lines: Sequence[Line]) -> list[Line]:
+    def sample(self, lines: Sequence[bytes]) -> list[bytes]:
         """The lines kept, in order."""
         draw, rate = self._random, self._rate
         return [line for line in lines if draw() < rate]
