@@ -120,7 +120,10 @@ def _refresh(data_dir: Path, metrics_dir: Path, lock: RefreshLock, *, full_refre
                 ),
             )
     except duckdb.Error as error:
-        failures.append(f"cannot record the run in the warehouse: {_first_line(error)}")
+        if not failures:
+            failures.append(f"cannot record the run in the warehouse: {_first_line(error)}")
+        else:  # the refresh already failed, most likely for the same reason: say it once
+            print(f"{PROG}: the failed run could not be recorded in the warehouse either", file=sys.stderr)
     _print_summary(counts, result, time.monotonic() - started, None if failures else metrics_dir)
     if failures:
         for failure in failures:

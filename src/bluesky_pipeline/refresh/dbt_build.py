@@ -7,8 +7,10 @@ dbt's own log is <data-dir>/dbt/logs/dbt.log; the outcome is read from its run_r
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -21,6 +23,7 @@ from bluesky_pipeline.cli_support import DATA_DIR_ENV
 PROJECT_DIR = Path(__file__).resolve().parents[3] / "transform"
 THROUGH_SEQ_ENV = "BLUESKY_BRONZE_THROUGH_SEQ"
 TESTS_AFTER_SEQ_ENV = "BLUESKY_TESTS_AFTER_SEQ"
+LOW_DISK_BYTES = 16 << 20  # below this, a dbt crash is reported as the full disk it almost surely is
 
 
 @dataclass
@@ -73,10 +76,18 @@ def build(
     result = _read_results(results_file)
     result.succeeded = completed.returncode == 0 and not result.failures
     if completed.returncode != 0 and not result.failures:
-        output = (completed.stdout + completed.stderr).strip().splitlines()
-        detail = " / ".join(output[-3:]) if output else f"exit code {completed.returncode}"
-        result.failures.append(f"dbt build failed: {detail} (log: {work_dir / 'logs' / 'dbt.log'})")
+        result.failures.append(_describe_crash(completed, work_dir))
     return result
+
+
+def _describe_crash(completed: subprocess.CompletedProcess[str], work_dir: Path) -> str:
+    """One line for a dbt run that stopped before reporting any node."""
+    with contextlib.suppress(OSError):
+        if shutil.disk_usage(work_dir).free < LOW_DISK_BYTES:
+            return f"no space left on device for the warehouse in {work_dir.parent}"
+    output = [line.strip() for line in (completed.stdout + completed.stderr).splitlines() if line.strip()]
+    detail = output[-1][:300] if output else "no output"
+    return f"dbt build stopped (exit code {completed.returncode}): {detail} (log: {work_dir / 'logs' / 'dbt.log'})"
 
 
 def _run_forwarding_signals(
