@@ -33,7 +33,9 @@ final as (
         record_key,
         action,
         event_at,
-        record
+        subject_uri,
+        post_text,
+        post_languages
     from first_in_batch
     {% if is_incremental() %}
     where event_key not in (select seen_before.event_key from seen_before)

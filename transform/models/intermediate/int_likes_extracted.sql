@@ -13,8 +13,7 @@ final as (
         'at://' || repo || '/' || collection || '/' || record_key as like_uri,
         repo as liker_did,
         event_at as liked_at,
-        -- Some documentation shows the liked post as record.uri: accept both.
-        coalesce(record ->> '$.subject.uri', record ->> '$.uri') as post_uri
+        subject_uri as post_uri
     from events
 )
 

@@ -13,10 +13,10 @@ final as (
         'at://' || repo || '/' || collection || '/' || record_key as post_uri,
         repo as author_did,
         event_at as posted_at,
-        coalesce(record ->> '$.text', '') as post_text,
+        coalesce(post_text, '') as post_text,
         -- Language tags reduced to their primary subtag: en-US -> en.
         list_transform(
-            coalesce(json_extract_string(record, '$.langs[*]'), []),
+            coalesce(json_extract_string(post_languages, '$[*]'), []),
             lambda tag: lower(split_part(tag, '-', 1))
         ) as languages
     from events

@@ -18,45 +18,38 @@ decoded as (
     from bronze
 ),
 
-trimmed as (
-    select
-        *,
-        trim(line_text, ' ' || chr(9) || chr(10) || chr(13)) as body
-    from decoded
-),
-
 parsed as (
     select
         *,
-        -- One parse per line; null when the body is not valid JSON.
-        try(json_extract(body, ['$.timestamp', '$.path', '$.repo', '$.action', '$.record'])) as field_values,
+        -- One parse per line (surrounding whitespace is fine); null when the line is not JSON.
+        try(json_extract(line_text, [
+            '$.timestamp', '$.path', '$.repo', '$.action',
+            '$.record.subject.uri', '$.record.uri', '$.record.text', '$.record.langs'
+        ])) as field_values,
         -- DuckDB's parser also accepts trailing commas and NaN/Infinity, which JSON does not. A cheap
         -- pattern flags the lines that might hold them; only those are checked outside strings.
-        coalesce(
-            regexp_matches(body, ',\s*[\]}]|[:,\[]\s*-?[NnIi][AaNn]')
-            and regexp_matches(
-                regexp_replace(body, '"(?:[^"\\]|\\.)*"', '""', 'g'),
-                ',\s*[\]}]|[:,\[]\s*-?(?:[Nn][Aa][Nn]|[Ii][Nn][Ff])'
-            ),
-            false
-        ) as has_non_standard_json
-    from trimmed
+        -- (A case, not an and: only the flagged lines pay for the exact check.)
+        case
+            when regexp_matches(line_text, ',\s*[\]}]|[:,\[]\s*-?[NnIi][AaNn]')
+                then regexp_matches(
+                    regexp_replace(line_text, '"(?:[^"\\]|\\.)*"', '""', 'g'),
+                    ',\s*[\]}]|[:,\[]\s*-?(?:[Nn][Aa][Nn]|[Ii][Nn][Ff])'
+                )
+            else false
+        end as has_non_standard_json
+    from decoded
 ),
 
 typed as (
     select
         *,
-        field_values[1] as timestamp_json,
-        field_values[2] as path_json,
-        field_values[3] as repo_json,
-        field_values[4] ->> '$' as action,
-        nullif(field_values[5], json('null')) as record,
         coalesce(json_type(field_values[1]), 'NULL') as timestamp_type,
         coalesce(json_type(field_values[2]), 'NULL') as path_type,
         coalesce(json_type(field_values[3]), 'NULL') as repo_type,
         field_values[1] ->> '$' as timestamp_text,
         field_values[2] ->> '$' as path,
-        field_values[3] ->> '$' as repo
+        field_values[3] ->> '$' as repo,
+        field_values[4] ->> '$' as action
     from parsed
 ),
 
@@ -72,14 +65,18 @@ validated as (
 judged as (
     select
         *,
+        -- The costlier checks (trim, a second parse) sit in branches that only bad lines reach.
         case
             when original_size is not null
                 then 'line too long: ' || original_size || ' bytes, over the landing cap'
             when line_text is null then 'invalid UTF-8'
-            when body = '' then null
-            when field_values is null or has_non_standard_json then 'invalid JSON'
-            when left(body, 1) != '{' then 'not a JSON object'
-            when timestamp_type = 'NULL' then 'missing timestamp'
+            when field_values is null or has_non_standard_json
+                then
+                    case
+                        when trim(line_text, ' ' || chr(9) || chr(10) || chr(13)) != '' then 'invalid JSON'
+                    end
+            when timestamp_type = 'NULL'
+                then case when json_type(line_text) = 'OBJECT' then 'missing timestamp' else 'not a JSON object' end
             when timestamp_type != 'VARCHAR' then 'timestamp is not a string'
             when event_at is null then 'unparseable timestamp'
             when path_type = 'NULL' then 'missing path'
@@ -91,29 +88,39 @@ judged as (
     from validated
 ),
 
+classified as (
+    select
+        *,
+        case
+            when reject_reason is not null then 'rejected'
+            when field_values is null then 'blank'
+            else 'event'
+        end as line_kind
+    from judged
+),
+
 final as (
     select
         file_seq,
         line_no,
         landed_at,
-        case
-            when reject_reason is not null then 'rejected'
-            when body = '' then 'blank'
-            else 'event'
-        end as line_kind,
+        line_kind,
         reject_reason,
-        case when reject_reason is not null then raw_line end as rejected_line,
+        case when line_kind = 'rejected' then raw_line end as rejected_line,
         case
-            when reject_reason is null and body != ''
+            when line_kind = 'event'
                 then md5_number(repo || chr(31) || path || chr(31) || coalesce(action, ''))
         end as event_key,
-        case when reject_reason is null then repo end as repo,
-        case when reject_reason is null then collection end as collection,
-        case when reject_reason is null then record_key end as record_key,
-        case when reject_reason is null then action end as action,
-        case when reject_reason is null then event_at end as event_at,
-        case when reject_reason is null then record end as record
-    from judged
+        case when line_kind = 'event' then repo end as repo,
+        case when line_kind = 'event' then collection end as collection,
+        case when line_kind = 'event' then record_key end as record_key,
+        case when line_kind = 'event' then action end as action,
+        case when line_kind = 'event' then event_at end as event_at,
+        -- The record fields the marts use (the whole record stays in bronze).
+        case when line_kind = 'event' then coalesce(field_values[5], field_values[6]) ->> '$' end as subject_uri,
+        case when line_kind = 'event' then field_values[7] ->> '$' end as post_text,
+        case when line_kind = 'event' then field_values[8] end as post_languages
+    from classified
 )
 
 select * from final
