@@ -107,12 +107,7 @@ def websocket_url(text: str) -> str:
 
 
 def build_parser() -> ArgumentParser:
-    parser = ArgumentParser(
-        prog="bluesky",
-        description=DESCRIPTION,
-        epilog=EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+    parser = ArgumentParser(prog="bluesky", description=DESCRIPTION, epilog=EPILOG)
     parser.add_argument(
         "sample",
         nargs="?",
