@@ -29,7 +29,13 @@ class CliError(Exception):
 
 
 class ArgumentParser(argparse.ArgumentParser):
-    """argparse with a one-line usage error (argparse prints the whole usage block by default)."""
+    """argparse with a one-line usage error (argparse prints the whole usage block by default), and
+    the epilog shown as written (it holds runnable examples)."""
+
+    def __init__(self, *, prog: str, description: str, epilog: str) -> None:
+        super().__init__(
+            prog=prog, description=description, epilog=epilog, formatter_class=argparse.RawDescriptionHelpFormatter
+        )
 
     def error(self, message: str) -> NoReturn:
         sys.stderr.write(f"{self.prog}: error: {message} (try --help)\n")

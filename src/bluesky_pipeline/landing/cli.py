@@ -6,7 +6,6 @@ passed, so a line is committed within about one interval of arriving. SIGINT/SIG
 
 from __future__ import annotations
 
-import argparse
 import contextlib
 import errno
 import fcntl
@@ -51,7 +50,6 @@ def build_parser() -> ArgumentParser:
         prog=PROG,
         description="Land Bluesky events (JSON lines on stdin) durably as Parquet bronze files.",
         epilog=EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     data_dir_argument(parser)
     parser.add_argument(

@@ -6,7 +6,6 @@ tests), export the marts to CSV, record the run in ops.periodic_runs, print a sh
 
 from __future__ import annotations
 
-import argparse
 import sys
 import time
 from collections.abc import Sequence
@@ -47,7 +46,6 @@ def build_parser() -> ArgumentParser:
         prog=PROG,
         description="Refresh the warehouse (dbt: silver and gold, with data tests) and the metric CSVs.",
         epilog=EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     data_dir_argument(parser)
     parser.add_argument(
