@@ -27,7 +27,7 @@ def recording(with_bad_lines: bytes) -> bytes:
 def write_recording(directory: Path, name: str, data: bytes) -> Path:
     path = directory / name
     if name.endswith(".gz"):
-        path.write_bytes(gzip.compress(data))
+        path.write_bytes(gzip.compress(data, compresslevel=1))
     elif name.endswith(".zst"):
         # Two frames, as appending to a recording makes.
         compressor = zstandard.ZstdCompressor()
@@ -65,7 +65,7 @@ def test_speed_paces_lines_by_their_timestamps(bluesky: Run, tmp_path: Path) -> 
     start = datetime(2026, 3, 1, 12)
     lines = [
         json.dumps({"timestamp": (start + timedelta(seconds=second / 10)).isoformat(), "action": "create"}) + "\n"
-        for second in range(21)  # two seconds of recording, a line every 0.1 s
+        for second in range(11)  # one second of recording, a line every 0.1 s
     ]
     path = write_recording(tmp_path, "paced.jsonl", "".join(lines).encode())
     began = time.monotonic()
@@ -73,11 +73,11 @@ def test_speed_paces_lines_by_their_timestamps(bluesky: Run, tmp_path: Path) -> 
     elapsed = time.monotonic() - began
     assert paced.returncode == 0
     assert paced.stdout == "".join(lines).encode()
-    assert elapsed >= 0.95  # two seconds of timestamps at twice real time
+    assert elapsed >= 0.45  # one second of timestamps at twice real time
 
 
 def test_speed_prints_each_line_when_due(tmp_path: Path) -> None:
-    lines = [b'{"timestamp": "2026-03-01T12:00:00"}\n', b"not json\n", b'{"timestamp": "2026-03-01T12:00:01.5"}\n']
+    lines = [b'{"timestamp": "2026-03-01T12:00:00"}\n', b"not json\n", b'{"timestamp": "2026-03-01T12:00:00.7"}\n']
     path = write_recording(tmp_path, "gap.jsonl", b"".join(lines))
     command = [str(Path(__file__).resolve().parents[2] / "bluesky"), "--replay", str(path), "--speed", "1"]
     with subprocess.Popen(command, stdout=subprocess.PIPE) as process:
@@ -86,18 +86,17 @@ def test_speed_prints_each_line_when_due(tmp_path: Path) -> None:
         began = time.monotonic()
         assert process.stdout.readline() == lines[1]  # no timestamp: printed at once, before the wait
         assert process.stdout.readline() == lines[2]
-        assert time.monotonic() - began >= 1.2
+        assert time.monotonic() - began >= 0.5
         assert process.wait(timeout=10) == 0
 
 
 def test_a_recording_cut_short_is_printed_up_to_the_cut_then_reported(
     bluesky: Run, recording: bytes, tmp_path: Path
 ) -> None:
-    big = recording * 3
     path = tmp_path / "cut.jsonl.zst"
-    path.write_bytes(zstandard.ZstdCompressor().compress(big)[:-1000])
+    path.write_bytes(zstandard.ZstdCompressor().compress(recording)[:-1000])
     result = bluesky(["--replay", str(path)])
     assert result.returncode == 1
     assert result.stderr.decode().startswith(f"bluesky: error: {path} is damaged or cut short")
-    assert len(result.stdout) > len(big) // 2
-    assert big.startswith(result.stdout)
+    assert len(result.stdout) > len(recording) // 2
+    assert recording.startswith(result.stdout)
