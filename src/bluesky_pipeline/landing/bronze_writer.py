@@ -115,21 +115,25 @@ class BronzeWriter:
 
     def _encode(self, temp_path: Path, batch: LineBatch) -> None:
         table = _to_table(batch, datetime.now(UTC))
-        with open(temp_path, "wb") as file:
-            pq.write_table(
-                table,
-                file,
-                compression=self._compression,
-                compression_level=1 if self._compression == "zstd" else None,
-                # The raw lines are unique and opaque: dictionaries and min/max stats only cost time.
-                use_dictionary=False,
-                write_statistics=[bronze_layout.LANDED_AT_COLUMN],
-                write_page_index=False,
-                write_batch_size=1 << 16,
-                data_page_size=8 << 20,
-            )
-            file.flush()
-            os.fsync(file.fileno())
+        # Written by Arrow's own file I/O (a path, not a Python file object), so the encoding thread
+        # never needs the GIL that the reading thread holds; then fsynced through a descriptor.
+        pq.write_table(
+            table,
+            str(temp_path),
+            compression=self._compression,
+            compression_level=1 if self._compression == "zstd" else None,
+            # The raw lines are unique and opaque: dictionaries and min/max stats only cost time.
+            use_dictionary=False,
+            write_statistics=[bronze_layout.LANDED_AT_COLUMN],
+            write_page_index=False,
+            write_batch_size=1 << 16,
+            data_page_size=8 << 20,
+        )
+        fd = os.open(temp_path, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
 
     def _remove_stale_temp_files(self) -> None:
         # Left by a writer killed mid-write; never visible to readers, safe to drop under the lock.
