@@ -6,7 +6,7 @@
 {% macro get_where_subquery(relation) -%}
     {%- set where = config.get('where') -%}
     {%- if where -%}
-        {%- set where = where | replace('__batch__', 'file_seq > ' ~ env_var('BLUESKY_TESTS_AFTER_SEQ', '0')) -%}
+        {%- set where = where | replace('__batch__', tested_batch()) -%}
         {%- set filtered -%}
             (select * from {{ relation }} where {{ where }}) dbt_subquery
         {%- endset -%}
@@ -14,4 +14,9 @@
     {%- else -%}
         {%- do return(relation) -%}
     {%- endif -%}
+{%- endmacro %}
+
+{#- The rows data tests check: those of bronze files after where the previous refresh stopped. -#}
+{% macro tested_batch(column='file_seq') -%}
+    {{ column }} > {{ env_var('BLUESKY_TESTS_AFTER_SEQ', '0') }}
 {%- endmacro %}

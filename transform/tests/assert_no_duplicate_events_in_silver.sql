@@ -7,7 +7,7 @@ events as (
 
 batch_keys as (
     select event_key from events
-    where file_seq > {{ env_var('BLUESKY_TESTS_AFTER_SEQ', '0') }}
+    where {{ tested_batch() }}
 )
 
 select

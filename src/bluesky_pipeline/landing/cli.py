@@ -16,6 +16,7 @@ import stat
 import sys
 import time
 from collections.abc import Sequence
+from typing import get_args
 
 from bluesky_pipeline.cli_support import (
     ArgumentParser,
@@ -24,7 +25,7 @@ from bluesky_pipeline.cli_support import (
     env_default,
     positive_float,
 )
-from bluesky_pipeline.landing.bronze_writer import BronzeWriter
+from bluesky_pipeline.landing.bronze_writer import BronzeWriter, Compression
 from bluesky_pipeline.landing.framing import LineFramer
 from bluesky_pipeline.landing.memory import bound_memory
 from bluesky_pipeline.landing.status import StatusReporter
@@ -73,7 +74,7 @@ def build_parser() -> ArgumentParser:
     )
     parser.add_argument(
         "--compression",
-        choices=["zstd", "snappy", "lz4", "none"],
+        choices=get_args(Compression),
         default="zstd",
         help="Parquet compression of bronze files (default: zstd)",
     )

@@ -123,7 +123,7 @@ def _read_results(results_file: Path) -> BuildResult:
     for node in nodes:
         resource_type, _, name = node["unique_id"].partition(".")
         name = name.partition(".")[2]
-        status, message = node["status"], _first_line(node.get("message") or "")
+        status, message = node["status"], _short_message(node.get("message") or "")
         if resource_type in ("test", "unit_test"):
             if status == "pass":
                 result.tests_passed += 1
@@ -139,6 +139,7 @@ def _read_results(results_file: Path) -> BuildResult:
     return result
 
 
-def _first_line(text: str) -> str:
+def _short_message(text: str) -> str:
+    """The first three non-empty lines of a dbt message, on one line."""
     lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
     return " / ".join(lines[:3])[:300]
