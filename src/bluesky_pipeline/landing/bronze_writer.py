@@ -114,11 +114,10 @@ class BronzeWriter:
         return commit
 
     def _encode(self, temp_path: Path, batch: LineBatch) -> None:
-        table = _to_table(batch, datetime.now(UTC))
         # Written by Arrow's own file I/O (a path, not a Python file object), so the encoding thread
         # never needs the GIL that the reading thread holds; then fsynced through a descriptor.
         pq.write_table(
-            table,
+            _to_table(batch, datetime.now(UTC)),
             str(temp_path),
             compression=self._compression,
             compression_level=1 if self._compression == "zstd" else None,
@@ -129,6 +128,7 @@ class BronzeWriter:
             write_batch_size=1 << 16,
             data_page_size=8 << 20,
         )
+        batch.release()  # written, and the table pointing into its buffer is gone: the buffer can be refilled
         fd = os.open(temp_path, os.O_RDONLY)
         try:
             os.fsync(fd)
