@@ -90,3 +90,30 @@ def test_a_line_just_over_the_cap_ending_in_the_same_read_is_cut() -> None:
     batches = frame(data, [700, 700, 700, 700], batch_bytes=1 << 20, max_line=cap)
     assert lines_of(batches) == [b"x\n", line[:cap], b"after\n"]
     assert batches[0].cut_sizes == {1: len(line)}
+
+
+def test_reused_buffers_hold_only_the_new_lines() -> None:
+    # Each batch is released as soon as its lines are read, so later batches are framed in buffers
+    # still holding older bytes: none of them may leak into a line.
+    rng = random.Random(7)
+    lines = [bytes([65 + n % 26]) * rng.choice([1, 30, 200]) + b"\n" for n in range(3000)]
+    data = b"".join(lines)
+    framer = LineFramer(batch_bytes=1000, max_line_bytes=1 << 20, block_bytes=256)
+    position, received, buffers = 0, [], set()
+
+    def read_into(view: memoryview) -> int:
+        nonlocal position
+        n = min(len(view), rng.randint(1, 256), len(data) - position)
+        view[:n] = data[position : position + n]
+        position += n
+        return n
+
+    while framer.fill(read_into):
+        if framer.is_full and (batch := framer.take()) is not None:
+            received += lines_of([batch])
+            buffers.add(id(batch.data))
+            batch.release()
+    if (last := framer.take(include_partial=True)) is not None:
+        received += lines_of([last])
+    assert received == lines
+    assert len(buffers) <= LineFramer.BUFFERS_KEPT  # buffers were reused, not allocated per batch

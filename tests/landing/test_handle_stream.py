@@ -8,6 +8,8 @@ import threading
 import time
 
 import duckdb
+import pyarrow.parquet as pq
+import pytest
 
 from tests.pipeline import REPO, Workspace, child_environment, query_bronze, run_executable
 
@@ -122,6 +124,39 @@ def test_a_second_writer_on_the_same_data_is_refused_with_one_line(workspace: Wo
     ]
 
 
+@pytest.mark.parametrize(
+    ("options", "codec"),
+    [
+        ((), "ZSTD"),
+        (("--compression-level", "1"), "ZSTD"),
+        (("--compression", "lz4"), "LZ4"),
+        (("--compression", "none"), "UNCOMPRESSED"),
+    ],
+)
+def test_every_compression_lands_the_lines_byte_for_byte(
+    workspace: Workspace, options: tuple[str, ...], codec: str
+) -> None:
+    lines = [b'{"n": %d, "text": "%s"}\n' % (n, b"ab\xff" * n) for n in range(2000)]
+    workspace.land(b"".join(lines), *options)
+    assert workspace.bronze_lines() == lines
+    (path,) = (workspace.data_dir / "bronze" / "events").glob("*.parquet")
+    assert pq.ParquetFile(path).metadata.row_group(0).column(0).compression == codec
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        (("--compression", "snappy", "--compression-level", "3"), "--compression snappy takes no --compression-level"),
+        (("--compression-level", "23"), "--compression-level for zstd must be from -131072 to 22"),
+        (("--commit-interval", "soon"), "argument --commit-interval: not a number: 'soon'"),
+    ],
+)
+def test_bad_usage_is_one_line_and_exit_2(options: tuple[str, ...], message: str) -> None:
+    bad = run_executable("handle-stream", *options, check=False)
+    assert bad.returncode == 2
+    assert bad.stderr.decode().splitlines() == [f"handle-stream: error: {message} (try --help)"]
+
+
 def test_help_and_bad_usage() -> None:
     help_text = run_executable("handle-stream", "--help").stdout.decode()
     assert "--commit-interval" in help_text
@@ -132,7 +167,7 @@ def test_help_and_bad_usage() -> None:
     assert "Traceback" not in bad.stderr.decode()
 
 
-def child_environment_variables_set_the_defaults(workspace: Workspace) -> None:
+def test_environment_variables_set_the_defaults(workspace: Workspace) -> None:
     env = child_environment() | {"BLUESKY_DATA_DIR": str(workspace.data_dir)}
     subprocess.run([str(REPO / "handle-stream")], input=b"via env\n", env=env, check=True, capture_output=True)
     assert workspace.bronze_lines() == [b"via env\n"]

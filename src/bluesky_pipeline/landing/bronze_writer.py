@@ -24,6 +24,8 @@ from bluesky_pipeline.cli_support import CliError
 from bluesky_pipeline.landing.framing import LineBatch
 
 Compression = Literal["zstd", "snappy", "lz4", "none"]
+# zstd's fast mode: about twice as fast as level 1 here, for files about 45% larger (README, Performance).
+DEFAULT_ZSTD_LEVEL = -3
 FIELDS: list[pa.Field[Any]] = [
     pa.field(bronze_layout.LINE_COLUMN, pa.binary(), nullable=False),
     pa.field(bronze_layout.ORIGINAL_SIZE_COLUMN, pa.int64()),
@@ -53,7 +55,9 @@ class BronzeWriter:
     directory: one writer at a time.
     """
 
-    def __init__(self, data_dir: Path, compression: Compression = "zstd", workers: int = 2) -> None:
+    def __init__(
+        self, data_dir: Path, compression: Compression = "zstd", level: int | None = None, workers: int = 2
+    ) -> None:
         self.directory = bronze_layout.events_dir(data_dir)
         try:
             self.directory.mkdir(parents=True, exist_ok=True)
@@ -64,6 +68,7 @@ class BronzeWriter:
         seqs = bronze_layout.committed_seqs(self.directory)
         self._next_seq = (seqs[-1] + 1) if seqs else 1
         self._compression = compression
+        self._level = DEFAULT_ZSTD_LEVEL if level is None and compression == "zstd" else level
         self._max_in_flight = workers
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="bronze-writer")
         self._in_flight: deque[Future[Commit]] = deque()
@@ -120,7 +125,7 @@ class BronzeWriter:
             _to_table(batch, datetime.now(UTC)),
             str(temp_path),
             compression=self._compression,
-            compression_level=1 if self._compression == "zstd" else None,
+            compression_level=self._level,
             # The raw lines are unique and opaque: dictionaries and min/max stats only cost time.
             use_dictionary=False,
             write_statistics=[bronze_layout.LANDED_AT_COLUMN],
@@ -140,6 +145,17 @@ class BronzeWriter:
         for entry in self.directory.iterdir():
             if entry.name.startswith(bronze_layout.TEMP_PREFIX) and entry.name.endswith(bronze_layout.TEMP_SUFFIX):
                 entry.unlink(missing_ok=True)
+
+
+def level_range(compression: Compression) -> range | None:
+    """The compression levels `compression` accepts, or None if it takes no level."""
+    match compression:
+        case "zstd" | "lz4":
+            return range(
+                pa.Codec.minimum_compression_level(compression), pa.Codec.maximum_compression_level(compression) + 1
+            )
+        case _:
+            return None
 
 
 def _to_table(batch: LineBatch, landed_at: datetime) -> pa.Table:

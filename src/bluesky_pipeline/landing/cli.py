@@ -25,7 +25,7 @@ from bluesky_pipeline.cli_support import (
     env_default,
     positive_float,
 )
-from bluesky_pipeline.landing.bronze_writer import BronzeWriter, Compression
+from bluesky_pipeline.landing.bronze_writer import DEFAULT_ZSTD_LEVEL, BronzeWriter, Compression, level_range
 from bluesky_pipeline.landing.framing import LineFramer
 from bluesky_pipeline.landing.memory import bound_memory
 from bluesky_pipeline.landing.status import StatusReporter
@@ -78,11 +78,30 @@ def build_parser() -> ArgumentParser:
         default="zstd",
         help="Parquet compression of bronze files (default: zstd)",
     )
+    parser.add_argument(
+        "--compression-level",
+        type=int,
+        metavar="N",
+        help=f"zstd or lz4 level: lower is faster, higher is smaller (default for zstd: {DEFAULT_ZSTD_LEVEL};"
+        " 1 makes files about 30%% smaller and landing about 20%% slower)",
+    )
     return parser
 
 
+def _check_level(parser: ArgumentParser, compression: Compression, level: int | None) -> None:
+    if level is None:
+        return
+    levels = level_range(compression)
+    if levels is None:
+        parser.error(f"--compression {compression} takes no --compression-level")
+    if level not in levels:
+        parser.error(f"--compression-level for {compression} must be from {levels.start} to {levels.stop - 1}")
+
+
 def main(argv: Sequence[str]) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    _check_level(parser, args.compression, args.compression_level)
     stdin_fd = sys.stdin.fileno() if sys.stdin is not None else -1
     _check_readable(stdin_fd)
     if os.isatty(stdin_fd):
@@ -93,7 +112,7 @@ def main(argv: Sequence[str]) -> int:
         batch_bytes=int(args.batch_mb * (1 << 20)),
         max_line_bytes=max(int(args.max_line_mb * (1 << 20)), 1 << 20),
     )
-    writer = BronzeWriter(args.data_dir, compression=args.compression)
+    writer = BronzeWriter(args.data_dir, compression=args.compression, level=args.compression_level)
     status = StatusReporter(sys.stderr, PROG)
     try:
         reason = _land(stdin_fd, framer, writer, status, args.commit_interval)
