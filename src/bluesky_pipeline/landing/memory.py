@@ -7,7 +7,6 @@ per-thread arenas; Arrow's own allocator also keeps freed memory. Both would mak
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 
 import pyarrow as pa
 
@@ -19,10 +18,8 @@ _MMAP_THRESHOLD_BYTES = 1 << 20
 def bound_memory() -> None:
     """Route large allocations through mmap (returned on free) and Arrow through the system allocator."""
     pa.set_memory_pool(pa.system_memory_pool())
-    libc_name = ctypes.util.find_library("c")
-    if libc_name is None:
-        return  # not glibc: nothing to tune
-    mallopt = getattr(ctypes.CDLL(libc_name), "mallopt", None)
-    if mallopt is not None:
+    # The process's own symbols include the C library's (find_library would run ldconfig: 40 ms).
+    mallopt = getattr(ctypes.CDLL(None), "mallopt", None)
+    if mallopt is not None:  # None: not glibc, nothing to tune
         mallopt(_M_MMAP_THRESHOLD, _MMAP_THRESHOLD_BYTES)
         mallopt(_M_ARENA_MAX, 2)
