@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import fcntl
+import gc
 import os
 import select
 import signal
@@ -108,6 +109,7 @@ def main(argv: Sequence[str]) -> int:
         sys.stderr.write(f"{PROG}: reading events from the terminal; pipe a producer in: ./bluesky | ./{PROG}\n")
     _enlarge_pipe(stdin_fd)
     bound_memory()
+    gc.freeze()  # the modules' objects live as long as the process: the collector need not scan them again
     framer = LineFramer(
         batch_bytes=int(args.batch_mb * (1 << 20)),
         max_line_bytes=max(int(args.max_line_mb * (1 << 20)), 1 << 20),
