@@ -1,8 +1,9 @@
 """Benchmark of ./handle-stream: events/s on a realistic 1,000,000-event stream, against `cat`.
 
 Prints events/s, MB/s, the time of `cat FILE | cat > /dev/null` and of `cat FILE | ./handle-stream`
-(best of --runs), their ratio, and handle-stream's peak RSS; then peak RSS on a stream with a 50 MB line.
-Run: uv run --frozen python -m bench.handle_stream [--events 1000000] [--runs 3]
+(best of --runs), their ratio, handle-stream's peak RSS and the size of the bronze files it wrote; then
+peak RSS on a stream with a 50 MB line.
+Run: uv run --frozen python -m bench.handle_stream [--events 1000000] [--runs 3] [-- HANDLE-STREAM OPTIONS]
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--events", type=int, default=1_000_000)
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("options", nargs="*", help="handle-stream options to compare, after --")
     args = parser.parse_args()
 
     stream = simulated_stream(args.events)
@@ -48,7 +50,8 @@ def main() -> None:
     for _ in range(args.runs):
         data_dir = Path(tempfile.mkdtemp(prefix="bench-landing-"))
         try:
-            runs.append(timed_pipe(stream, [str(REPO / "handle-stream"), "--data-dir", str(data_dir)]))
+            runs.append(timed_pipe(stream, [str(REPO / "handle-stream"), "--data-dir", str(data_dir), *args.options]))
+            landed = sum(path.stat().st_size for path in data_dir.glob("bronze/events/*.parquet"))
         finally:
             shutil.rmtree(data_dir)
     seconds = min(run[0] for run in runs)
@@ -59,6 +62,7 @@ def main() -> None:
         f"{size / seconds / 1e6:,.0f} MB/s, process start included)"
     )
     print(f"speed vs cat:         {cat_seconds / seconds:.2f}  (target >= 0.25)")
+    print(f"bronze files:         {landed / 1e6:,.0f} MB  ({landed / size:.0%} of the stream)")
     print(f"peak RSS:             {peak_rss / 2**20:,.0f} MB  (target < 256 MB)")
 
     with tempfile.TemporaryDirectory(prefix="bench-longline-") as work:
