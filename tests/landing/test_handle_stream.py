@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 import signal
 import subprocess
 import threading
@@ -25,6 +26,15 @@ def test_lines_land_byte_for_byte(workspace: Workspace) -> None:
         b'{"last": "line without newline"}',
     ]
     workspace.land(b"".join(lines))
+    assert workspace.bronze_lines() == lines
+
+
+def test_many_batches_land_byte_for_byte(workspace: Workspace) -> None:
+    # A batch per read (1 MiB): many files, each framed in a reused buffer still holding older bytes.
+    rng = random.Random(3)
+    lines = [rng.randbytes(rng.choice([0, 9, 700, 5000, 70_000])).replace(b"\n", b"") + b"\n" for _ in range(2000)]
+    workspace.land(b"".join(lines), "--batch-mb", "0.05")
+    assert len(list((workspace.data_dir / "bronze" / "events").glob("*.parquet"))) > 10
     assert workspace.bronze_lines() == lines
 
 
