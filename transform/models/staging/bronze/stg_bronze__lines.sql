@@ -3,16 +3,16 @@
 with
 
 bronze as (
-    select *
-    from {{ bronze_files(source('bronze', 'events'), watermark(), bronze_through_seq()) }}
+    -- file_seq, line_no, landed_at, line, original_size of the bronze files in the batch.
+    select * from {{ bronze_lines(source('bronze', 'events'), watermark(), bronze_through_seq()) }}
 ),
 
 decoded as (
     select
-        file_row_number as line_no,
+        file_seq,
+        line_no,
         original_size,
         line as raw_line,
-        cast(regexp_extract(filename, 'events-(\d+)\.parquet$', 1) as bigint) as file_seq,
         landed_at at time zone 'UTC' as landed_at,
         try(decode(line)) as line_text
     from bronze
