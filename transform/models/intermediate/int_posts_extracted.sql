@@ -1,4 +1,11 @@
-{{ config(materialized='incremental', post_hook="{{ save_watermark() }}") }}
+{{ config(
+    materialized='incremental',
+    pre_hook="{{ delete_rows_every_child_has_read() }}",
+    post_hook="{{ save_watermark() }}",
+) }}
+
+-- Silver posts (create on app.bsky.feed.post) with their text, languages and rich-text facets. Kept
+-- only until every model that reads it has read it: the marts need a post's words, not its text.
 
 with
 
@@ -18,7 +25,8 @@ final as (
         list_transform(
             coalesce(json_extract_string(post_languages, '$[*]'), []),
             lambda tag: lower(split_part(tag, '-', 1))
-        ) as languages
+        ) as languages,
+        post_facets as facets
     from events
 )
 
