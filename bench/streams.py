@@ -10,6 +10,16 @@ REPO = Path(__file__).resolve().parent.parent
 CACHE = Path(tempfile.gettempdir()) / "bluesky-pipeline-bench"
 
 
+START = "2026-01-01T00:00:00"  # a fixed start, so that every run measures the same events
+
+
+def simulated_stream_command(repo: Path, count: int, seed: int = 1) -> list[str]:
+    """The command printing `count` simulated events of checkout `repo`, the same bytes every time."""
+    return [
+        str(repo / "bluesky"), "--simulate", "--seed", str(seed), "--start", START, "--rate", "0", "--count", str(count)
+    ]  # fmt: skip
+
+
 def simulated_stream(count: int, seed: int = 1) -> Path:
     """A file of `count` simulated events (seeded, so every run measures the same bytes)."""
     CACHE.mkdir(parents=True, exist_ok=True)
@@ -17,11 +27,7 @@ def simulated_stream(count: int, seed: int = 1) -> Path:
     if not path.exists():
         partial = path.with_suffix(".partial")
         with partial.open("wb") as out:
-            subprocess.run(
-                [str(REPO / "bluesky"), "--simulate", "--seed", str(seed), "--rate", "0", "--count", str(count)],
-                stdout=out,
-                check=True,
-            )
+            subprocess.run(simulated_stream_command(REPO, count, seed), stdout=out, check=True)
         partial.rename(path)
     return path
 
