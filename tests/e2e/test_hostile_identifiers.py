@@ -70,7 +70,7 @@ BAD_SUBJECTS = [
     f"at://{WRITER}/app.bsky.feed.generator/whats-hot",
     "at://alice.bsky.social/app.bsky.feed.post/3handle",
     f"{GENUINE_POST}/extra",
-    "at://did:plc:\uff57riter/app.bsky.feed.post/3lookalike"  # a fullwidth w,
+    "at://did:plc:\uff57riter/app.bsky.feed.post/3lookalike",  # a fullwidth w
     "",
 ]
 
