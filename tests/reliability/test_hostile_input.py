@@ -328,7 +328,7 @@ def test_hostile_lines_land_byte_exact_and_the_books_balance(workspace: Workspac
     assert metric_files_problems(workspace.metrics_dir) == []
 
     staged = workspace.warehouse(
-        "select line_kind, reject_reason from silver.stg_bronze__lines order by file_seq, line_no"
+        "select line_kind, reject_reason from transit.silver.stg_bronze__lines order by file_seq, line_no"
     )
     assert len(staged) == len(sent)
     problems = []

@@ -33,9 +33,18 @@
     {{ return(through | int) }}
 {% endmacro %}
 
-{#- The last bronze sequence number this model has processed (0 on a full build). -#}
+{#-
+    Whether this model's batch starts at its watermark: an incremental model's does, and so does
+    staging's, whose table lives in the transit database that ./periodic deletes once every model has
+    read it. A full refresh, and a first run, start from nothing.
+-#}
+{% macro starts_at_watermark() %}
+    {{ return(execute and not flags.FULL_REFRESH and (is_incremental() or this.database == 'transit')) }}
+{% endmacro %}
+
+{#- The last bronze sequence number this model has processed (0 when it starts from nothing). -#}
 {% macro watermark() %}
-    {%- if not execute or not is_incremental() -%}
+    {%- if not starts_at_watermark() -%}
         {{ return(0) }}
     {%- endif -%}
     {%- set query -%}
@@ -67,7 +76,7 @@
     literal, or null before its first run.
 -#}
 {% macro watermark_stream_at() %}
-    {%- if not execute or not is_incremental() -%}
+    {%- if not starts_at_watermark() -%}
         {{ return('null::timestamp') }}
     {%- endif -%}
     {%- set query -%}
@@ -92,25 +101,38 @@
 {% endmacro %}
 
 {#-
-    Pre-hook of the models that only pass a batch on (staging, the deduplicated events, ...): rows of
-    bronze files that every model reading this one has already read are deleted, so silver keeps no
-    history-sized copy of bronze. A child with no watermark yet (never run) keeps everything.
+    Pre-hook of staging: rows of bronze files that every model reading it has already read are
+    deleted (a view reading it counts through the models reading the view; a reader with no
+    watermark yet keeps everything), and so are rows past staging's own watermark: a run killed
+    after its insert committed but before its watermark was saved stages the same files again.
 -#}
 {% macro delete_rows_every_child_has_read() %}
     {%- if execute and is_incremental() -%}
-        {%- set children = [] -%}
-        {%- for node in graph.nodes.values() -%}
-            {%- if node.resource_type == 'model' and model.unique_id in node.depends_on.nodes -%}
-                {%- do children.append(node.name) -%}
-            {%- endif -%}
-        {%- endfor -%}
+        {%- set readers = incremental_readers(model.unique_id) -%}
         delete from {{ this }}
-        where file_seq <= (
-            select case when count(*) = {{ children | length }} then min(through_seq) else 0 end
-            from silver.watermarks
-            where model_name in ('{{ children | join("', '") }}')
-        )
+        where
+            file_seq > {{ watermark() }}
+            or file_seq <= (
+                select case when count(*) = {{ readers | length }} then min(through_seq) else 0 end
+                from silver.watermarks
+                where model_name in ('{{ readers | join("', '") }}')
+            )
     {%- endif -%}
+{% endmacro %}
+
+{#- The names of the incremental models that read the node `unique_id`, directly or through views. -#}
+{% macro incremental_readers(unique_id) %}
+    {%- set readers = [] -%}
+    {%- for node in graph.nodes.values() -%}
+        {%- if node.resource_type == 'model' and unique_id in node.depends_on.nodes -%}
+            {%- if node.config.materialized == 'view' -%}
+                {%- do readers.extend(incremental_readers(node.unique_id)) -%}
+            {%- else -%}
+                {%- do readers.append(node.name) -%}
+            {%- endif -%}
+        {%- endif -%}
+    {%- endfor -%}
+    {{ return(readers | unique | list) }}
 {% endmacro %}
 
 {#-

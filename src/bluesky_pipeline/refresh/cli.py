@@ -88,6 +88,7 @@ def _refresh(data_dir: Path, metrics_dir: Path, lock: RefreshLock, *, full_refre
             file=sys.stderr,
         )
     try:
+        warehouse.drop_transit_if_read(data_dir, rebuilding=full_refresh)
         with warehouse.connect(data_dir) as connection:
             after_seq = 0 if full_refresh else warehouse.staged_through(connection)
     except duckdb.Error as error:

@@ -1,11 +1,8 @@
-{{ config(
-    materialized='incremental',
-    pre_hook="{{ delete_rows_every_child_has_read() }}",
-    post_hook="{{ save_watermark() }}",
-) }}
+{{ config(materialized='view') }}
 
--- The batch's events, each once: its copies that count (int_event_copies_tracked decides), with
--- every field the marts use. Kept only until every model that reads it has read it.
+-- The staged events, each once: the copies that count (int_event_copies_tracked decides), with
+-- every field the marts use. A view: its readers take their own batch from it, and what it holds
+-- is staging's, which is kept only until every model has read it.
 
 with
 

@@ -1,11 +1,7 @@
-{{ config(
-    materialized='incremental',
-    pre_hook="{{ delete_rows_every_child_has_read() }}",
-    post_hook="{{ save_watermark() }}",
-) }}
+{{ config(materialized='view') }}
 
--- Meaningful words of the batch's posts that use the required word ("engineering"), once per
--- (post, word). Links and mentions are removed first, as Bluesky marks them: the byte ranges of the
+-- Meaningful words of the staged posts that use the required word ("engineering"), once per
+-- (post, word); a view, read once by int_words_counted. Links and mentions are removed first, as Bluesky marks them: the byte ranges of the
 -- post's #link and #mention facets, then links by their text (with a scheme, www., or a domain
 -- ending in a real top-level domain, as Bluesky's own link detection finds them) and @handles.
 -- docs/metrics.md states the rule and its sources.

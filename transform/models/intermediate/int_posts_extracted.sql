@@ -1,11 +1,7 @@
-{{ config(
-    materialized='incremental',
-    pre_hook="{{ delete_rows_every_child_has_read() }}",
-    post_hook="{{ save_watermark() }}",
-) }}
+{{ config(materialized='view') }}
 
--- Silver posts (create on app.bsky.feed.post) with their text, languages and rich-text facets. Kept
--- only until every model that reads it has read it: the marts need a post's words, not its text.
+-- Silver posts (create on app.bsky.feed.post) with their text, languages and rich-text facets. A
+-- view over the staged events: the marts need a post's words, not its text.
 
 with
 

@@ -1,12 +1,15 @@
 {{ config(
     materialized='incremental',
+    database='transit',
     pre_hook="{{ delete_rows_every_child_has_read() }}",
-    post_hook="{{ save_watermark() }}",
+    post_hook=after_commit("{{ save_watermark() }}"),
 ) }}
 
 -- Every landed line of the batch, judged: an event (a JSON object with a usable timestamp, a DID
 -- as repo and an <NSID>/<record key> path), blank, or rejected with its reason. Kept only until
--- every model that reads it has read it (silver keeps no second copy of bronze).
+-- every model that reads it has read it, in the transit database that ./periodic deletes once they
+-- all have: silver keeps no second copy of bronze. (A transaction writes one database, so staging's
+-- watermark is saved after its insert commits; the pre-hook makes a batch staged twice harmless.)
 -- Each event also gets its stream time: the newest event time landed up to and including it, in
 -- landing order (file, then line). It depends on the input alone, so the windows measured on it
 -- (deduplication, like lateness) give the same results however the input was split.
