@@ -155,9 +155,7 @@ def record_run(connection: duckdb.DuckDBPyConnection, run: RunRecord) -> None:
     )
 
 
-def _table_exists(
-    connection: duckdb.DuckDBPyConnection, schema: str, table: str, database: str | None = None
-) -> bool:
+def _table_exists(connection: duckdb.DuckDBPyConnection, schema: str, table: str, database: str | None = None) -> bool:
     row = connection.execute(
         "select count(*) from information_schema.tables"
         " where table_schema = ? and table_name = ? and table_catalog = coalesce(?, current_database())",

@@ -1,9 +1,10 @@
 {{ config(materialized='view') }}
 
 -- Meaningful words of the staged posts that use the required word ("engineering"), once per
--- (post, word); a view, read once by int_words_counted. Links and mentions are removed first, as Bluesky marks them: the byte ranges of the
--- post's #link and #mention facets, then links by their text (with a scheme, www., or a domain
--- ending in a real top-level domain, as Bluesky's own link detection finds them) and @handles.
+-- (post, word); a view, read once by int_words_counted. Links and mentions are removed first, as
+-- Bluesky marks them: the byte ranges of the post's #link and #mention facets, then links by their
+-- text (with a scheme, www., or a domain ending in a real top-level domain, as Bluesky's own link
+-- detection finds them) and @handles.
 -- docs/metrics.md states the rule and its sources.
 
 {%- set required_word = var('top_words_required_word') %}
