@@ -46,6 +46,7 @@ class Pipeline:
         self._console = console
         self._started = time.monotonic()
         self._stopping = False
+        self._stop_began_at = 0.0
         self._skip_last_refresh = False
         self._signals_seen = 0
         self._failures: list[tuple[int, str]] = []  # (exit code to return, one line)
@@ -56,7 +57,7 @@ class Pipeline:
         self._refreshed_through_seq = self._newest_seq()  # newest bronze file a successful refresh has seen
         self._refreshes = 0
         self._next_refresh_at = self._started + settings.every_s
-        self._refresh_text = "once something has landed"  # the outcome of the last refresh
+        self._refresh_status = "once something has landed"  # the last refresh, in a few words
         self._done = False
 
     def run(self) -> int:
@@ -67,10 +68,8 @@ class Pipeline:
             raise CliError(f"cannot create the log directory {settings.log_dir}: {error.strerror}") from None
         with StopSignals() as stop:
             self._start_landing()
-            self._console.say(
-                f"./bluesky {' '.join(settings.producer_args)} | ./handle-stream, ./periodic every "
-                f"{settings.every_s:g} s; Ctrl-C stops"
-            )
+            producer = " ".join(["./bluesky", *settings.producer_args])
+            self._console.say(f"{producer} | ./handle-stream, ./periodic every {settings.every_s:g} s; Ctrl-C stops")
             self._console.say(f"logs in {settings.log_dir}/ ({', '.join(LOG_NAMES.values())})")
             self._console.say(f"metrics in {settings.metrics_dir}/")
             while not self._done:
@@ -196,7 +195,7 @@ class Pipeline:
         )
         self._refreshes += 1
         self._next_refresh_at = time.monotonic() + self._settings.every_s
-        self._refresh_text = "running"
+        self._refresh_status = "running"
 
     def _finish_refresh(self, refresh: Child) -> None:
         code = refresh.poll()
@@ -206,18 +205,20 @@ class Pipeline:
         at = time.strftime("%H:%M:%S")
         if code == 0:
             self._refreshed_through_seq = self._refresh_started_seq
-            self._refresh_text = f"{at} {summary.removeprefix('periodic: ')}"
+            outcome = f"{at} {summary.removeprefix('periodic: ')}"
+            self._refresh_status = outcome.partition(";")[0]  # the counts; the rest is in the log and in lines
         else:
             errors = [line for line in output if "error" in line]
-            self._refresh_text = f"{at} failed (exit {code}; log {refresh.log_path}): {(errors or [summary])[0]}"
+            outcome = f"{at} failed (exit {code}; log {refresh.log_path}): {(errors or [summary])[0]}"
+            self._refresh_status = f"{at} failed (see {refresh.log_path.name})"
         if self._skip_last_refresh:
             return  # stopped on purpose, and said so
         if not self._refresh_is_last:
-            self._console.note(f"refresh {self._refresh_text}")
+            self._console.note(f"refresh {outcome}")
         elif code == 0:
-            self._console.say(f"last refresh {self._refresh_text}")
+            self._console.say(f"last refresh {outcome}")
         else:
-            self._fail(1, f"the last refresh {self._refresh_text}")
+            self._fail(1, f"the last refresh {outcome}")
 
     def _fail(self, code: int, line: str) -> None:
         self._failures.append((code if code > 0 else 1, line))
@@ -233,5 +234,5 @@ class Pipeline:
         state = "stopping | " if self._stopping else ""
         return (
             f"{state}{elapsed // 3600}:{elapsed // 60 % 60:02d}:{elapsed % 60:02d} | landing {landing} | "
-            f"refresh {self._refresh_text.split(';')[0]}"  # the counts; the rest is in the log and in lines
+            f"refresh {self._refresh_status}"
         )
