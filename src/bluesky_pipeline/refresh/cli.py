@@ -14,13 +14,7 @@ from pathlib import Path
 
 import duckdb
 
-from bluesky_pipeline.cli_support import (
-    METRICS_DIR_ENV,
-    ArgumentParser,
-    CliError,
-    data_dir_argument,
-    env_default,
-)
+from bluesky_pipeline.cli_support import ArgumentParser, CliError, data_dir_argument, metrics_dir_argument
 from bluesky_pipeline.refresh import warehouse
 from bluesky_pipeline.refresh.bronze_scan import scan_bronze
 from bluesky_pipeline.refresh.dbt_build import BuildResult, build
@@ -48,12 +42,7 @@ def build_parser() -> ArgumentParser:
         epilog=EPILOG,
     )
     data_dir_argument(parser)
-    parser.add_argument(
-        "--metrics-dir",
-        type=Path,
-        default=Path(env_default(METRICS_DIR_ENV, "metrics")),
-        help=f"where the metric CSV files are written (env {METRICS_DIR_ENV}; default: metrics)",
-    )
+    metrics_dir_argument(parser)
     parser.add_argument("--wait", action="store_true", help="wait for a running refresh instead of exiting")
     parser.add_argument(
         "--full-refresh",
