@@ -1,6 +1,7 @@
 """The command line of `./bluesky`: options, their checks, and the choice of mode (live, simulate, replay).
 
-Bad usage ends in one line on stderr and exit 2; a reader that goes away (closed stdout) ends it quietly.
+Bad usage ends in one line on stderr and exit 2; a reader that goes away (closed stdout) ends it quietly
+with exit 0 (cli_support.run, as for every executable).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from bluesky_pipeline.cli_support import ArgumentParser, positive_float
-from bluesky_pipeline.producer.output import Sampler, silence_stdout, stdout
+from bluesky_pipeline.producer.output import Sampler, stdout
 
 DESCRIPTION = """\
 Print Bluesky events on stdout, one JSON line per created record, in the reference producer's format:
@@ -196,10 +197,7 @@ def main(argv: Sequence[str]) -> int:
     sampler = None
     if args.sample is not None and args.sample < 1:
         sampler = Sampler(args.sample, (args.seed or 0) if mode == SIMULATE else None)  # reproducible if simulated
-    try:
-        {SIMULATE: _simulate, REPLAY: _replay, LIVE: _live}[mode](args, sampler)
-    except BrokenPipeError:
-        silence_stdout()  # the reader is gone (`| head`): that ends the stream, it is not an error
+    {SIMULATE: _simulate, REPLAY: _replay, LIVE: _live}[mode](args, sampler)
     return 0
 
 
