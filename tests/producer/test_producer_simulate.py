@@ -10,7 +10,7 @@ import re
 import time
 from collections import Counter, defaultdict
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -20,7 +20,7 @@ from bluesky_pipeline.producer.events import PY_TYPE, create_line
 Run = Callable[..., Any]
 Stream = Any  # conftest.Stream: raw, lines, events
 SIMULATED_LINES = 60 * 2000  # the `simulated` fixture: 60 s at 2000 events a second
-SHORT = ["--simulate", "--rate", "0", "--count", "5000"]
+SHORT = ["--simulate", "--rate", "0", "--count", "5000", "--start", "2026-01-01T00:00:00"]
 
 KEYS = ["timestamp", "action", "path", "cid", "prev", "py_type", "record", "repo"]
 TIMESTAMP = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{6})?$")
@@ -94,6 +94,35 @@ def test_lines_are_byte_for_byte_what_json_dumps_writes(simulated: Stream) -> No
     assert differing[:3] == []
 
 
+SEED_AND_START = re.compile(r"bluesky: simulating with --seed (\d+) --start (\S+) \(.*\)\n")
+
+
+def test_by_default_each_run_starts_now_with_a_fresh_seed_that_it_logs(
+    bluesky: Run, parse: Callable[[bytes], Stream]
+) -> None:
+    command = ["--simulate", "--rate", "0", "--count", "2000"]
+    before = datetime.now(UTC).replace(tzinfo=None)
+    runs = [bluesky(command), bluesky(command)]
+    after = datetime.now(UTC).replace(tzinfo=None)
+    chosen, keys = [], []
+    for run in runs:
+        assert run.returncode == 0
+        found = SEED_AND_START.fullmatch(run.stderr.decode())
+        assert found is not None, run.stderr
+        seed, start = found.group(1), datetime.fromisoformat(found.group(2))
+        assert before <= start <= after  # now, in naive UTC
+        stamps = [datetime.fromisoformat(event["timestamp"]) for event in parse(run.stdout).events]
+        assert min(stamps) >= start - timedelta(minutes=10)  # late events are at most 10 minutes behind
+        assert max(stamps) < start + timedelta(seconds=1)  # 2000 events: one second of simulated time
+        chosen.append((seed, found.group(2)))
+        keys.append({(event["repo"], event["path"]) for event in parse(run.stdout).events})
+    assert chosen[0][0] != chosen[1][0]
+    assert keys[0].isdisjoint(keys[1])  # the second run brings only new events
+    seed, start_text = chosen[0]
+    again = bluesky([*command, "--seed", seed, "--start", start_text])
+    assert again.stdout == runs[0].stdout  # what it logged repeats the stream
+
+
 @pytest.fixture(scope="module")
 def seed_3(bluesky_module: Run) -> bytes:
     result = bluesky_module([*SHORT, "--seed", "3"])
@@ -113,7 +142,7 @@ def test_same_seed_same_bytes_and_pacing_changes_nothing(
     assert again.stdout == seed_3  # another process: nothing depends on hash seeds or the clock
     assert bluesky_in_process([*SHORT, "--seed", "4"]) != seed_3
     # --rate 0 only drops the pacing: the clock still runs at 2000 a second, so the lines are the same.
-    paced = bluesky_in_process(["--simulate", "--rate", "2000", "--count", "1000", "--seed", "3"])  # 0.5 s
+    paced = bluesky_in_process([*SHORT, "--rate", "2000", "--count", "1000", "--seed", "3"])  # 0.5 s
     assert paced.count(b"\n") == 1000
     assert seed_3.startswith(paced)
 
