@@ -35,7 +35,7 @@ def collection(event: dict[str, Any]) -> str:
 
 
 def unique(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The events without their repeats: the same (repo, path, action) counts once (SPEC section 2)."""
+    """The events without their repeats: the same (repo, path, action) counts once (docs/metrics.md, Definitions)."""
     seen: set[tuple[str, str, str]] = set()
     kept = []
     for event in events:
@@ -279,7 +279,7 @@ def test_some_events_are_repeated_and_some_are_late(simulated: Stream) -> None:
 
 
 def kind_of_line(line: bytes) -> str:
-    """How a line goes wrong, as SPEC section 2 lists it ("good" when it does not)."""
+    """How a line goes wrong, as docs/input.md lists it ("good" when it does not)."""
     if not line.strip():
         return "empty"
     try:

@@ -2,7 +2,7 @@
 
 At least once, in order, without gaps: after a dropped connection it reconnects (backing off, rotating
 instances on failure) and resumes from the last event's `time_us` rewound by `REWIND_US`, so a few seconds
-are printed twice rather than any lost; the pipeline removes the repeats (SPEC section 2).
+are printed twice rather than any lost; the pipeline removes the repeats (docs/metrics.md, "the same event").
 """
 
 from __future__ import annotations
