@@ -178,17 +178,40 @@ def test_collection_mix_is_like_the_real_network(simulated: Stream) -> None:
 
 def test_likes_point_to_posts_the_stream_printed_before(simulated: Stream) -> None:
     posts: dict[str, str] = {}  # uri -> cid
-    dangling, likes = [], 0
+    dangling, likes, feeds = [], 0, 0
     for event in simulated.events:
         if collection(event) == "app.bsky.feed.post":
             posts[f"at://{event['repo']}/{event['path']}"] = event["cid"]
         elif collection(event) == "app.bsky.feed.like":
             subject = event["record"]["subject"]
             likes += 1
-            if posts.get(subject["uri"]) != subject["cid"]:
+            if "/app.bsky.feed.generator/" in subject["uri"]:
+                feeds += 1  # real likes also name feed generators
+            elif posts.get(subject["uri"]) != subject["cid"]:
                 dangling.append(subject)
     assert likes > 45_000
+    assert 0.001 < feeds / likes < 0.01
     assert dangling == []
+
+
+def test_some_likes_and_reposts_come_via_a_repost_of_the_same_post(simulated: Stream) -> None:
+    # As social-app writes them: `via` is a strong reference to the repost through which the post was seen.
+    reposts: dict[str, tuple[str, dict[str, str]]] = {}  # uri -> (cid, subject)
+    wrong, via_shares = [], {}
+    for name in ("app.bsky.feed.like", "app.bsky.feed.repost"):
+        events = [event for event in simulated.events if collection(event) == name]
+        via_shares[name] = sum("via" in event["record"] for event in events) / len(events)
+    for event in simulated.events:
+        record = event["record"]
+        if "via" in record:
+            cid, subject = reposts.get(record["via"]["uri"], ("", {}))
+            if (cid, subject) != (record["via"]["cid"], record["subject"]):
+                wrong.append(record)
+        if collection(event) == "app.bsky.feed.repost":
+            reposts[f"at://{event['repo']}/{event['path']}"] = (event["cid"], record["subject"])
+    assert wrong == []
+    assert 0.1 < via_shares["app.bsky.feed.like"] < 0.2
+    assert 0.2 < via_shares["app.bsky.feed.repost"] < 0.4
 
 
 def peak_likes_in_a_minute(times: list[datetime]) -> int:
@@ -249,7 +272,10 @@ def test_posts_are_in_many_languages_with_replies_and_images(simulated: Stream) 
     images = [post["embed"] for post in posts if post.get("embed", {}).get("$type") == "app.bsky.embed.images"]
     assert len(images) > 0.1 * len(posts)
     assert all(image["images"][0]["image"]["ref"] == "<binary>" for image in images)
-    assert all(post["text"] and isinstance(post["text"], str) for post in posts)
+    assert all(isinstance(post["text"], str) for post in posts)
+    wordless = [post for post in posts if not post["text"]]  # the lexicon allows it for a post with media
+    assert 0 < len(wordless) < 0.05 * len(posts)
+    assert all(post["embed"]["$type"] != "app.bsky.embed.external" for post in wordless)
 
 
 def test_a_small_share_of_posts_mention_engineering_in_its_forms(simulated: Stream) -> None:
@@ -320,7 +346,9 @@ def test_bad_lines_are_mixed_in_on_request(with_bad_lines: bytes) -> None:
 
 def test_rate_paces_the_output_and_duration_bounds_it(bluesky: Run, parse: Callable[[bytes], Stream]) -> None:
     started = time.monotonic()
-    result = bluesky(["--simulate", "--rate", "500", "--duration", "0.8", "--start", "2025-06-01T12:00:00+02:00"])
+    result = bluesky(
+        ["--simulate", "--rate", "500", "--duration", "0.8", "--start", "2025-06-01T12:00:00+02:00", "--seed", "0"]
+    )
     elapsed = time.monotonic() - started
     assert result.returncode == 0
     stamps = [event["timestamp"] for event in parse(result.stdout).events]

@@ -1,4 +1,5 @@
-"""The simulated network's posts and profiles: texts joined from prebuilt pieces, threads, hot posts.
+"""The simulated network's posts and profiles: texts with facets joined from prebuilt pieces, embeds,
+threads, quotes, and the rotating set of hot posts.
 
 Posts remember the recent ones, so that replies, quotes, likes and reposts point to posts printed before.
 """
@@ -10,19 +11,27 @@ from dataclasses import dataclass
 import numpy as np
 
 from bluesky_pipeline.producer.ids import tids
-from bluesky_pipeline.producer.render import Field, render, render_array
+from bluesky_pipeline.producer.render import Field, Fields, render, render_array
+from bluesky_pipeline.producer.richtext import EMPTY, Piece, after, facets_field, piece
 from bluesky_pipeline.producer.templates import (
     POST_HEAD,
     POST_REF,
     POST_TAIL,
-    PROFILE_AVATAR,
     PROFILE_CREATED,
     PROFILE_HEAD,
     PROFILE_TAIL,
     QUOTE,
+    QUOTE_MEDIA_HEAD,
+    QUOTE_MEDIA_RECORD,
+    QUOTE_MEDIA_TAIL,
+    QUOTED,
     REPLY,
-    image_embed,
+    TEXT,
+    embed,
+    images,
     link_card,
+    profile_images,
+    video,
 )
 from bluesky_pipeline.producer.texts import TextPool
 
@@ -35,9 +44,19 @@ HOT_REPLACE = 0.001  # then, chance a new post replaces a random hot one (~15 mi
 TWO_FRAGMENTS_SHARE = 0.6  # longer posts join two fragments: many more distinct texts
 ENGINEERING_SHARE = 0.015
 ENGLISH_ENGINEERING = 0.8  # engineering posts in English; the others mix the word into their language
-IMAGE_SHARE, LINK_CARD_SHARE, QUOTE_SHARE = 0.15, 0.05, 0.03
+# Embeds, as shares of posts: images (one to four), videos, link cards, quotes, quotes with images.
+IMAGE_SHARE, VIDEO_SHARE, LINK_CARD_SHARE, QUOTE_SHARE, QUOTE_MEDIA_SHARE = 0.15, 0.04, 0.06, 0.03, 0.01
+# Where each kind of embed ends on the draw that picks it (images first).
+IMAGES_END, VIDEOS_END, CARDS_END, QUOTES_END, QUOTES_MEDIA_END = np.cumsum(
+    [IMAGE_SHARE, VIDEO_SHARE, LINK_CARD_SHARE, QUOTE_SHARE, QUOTE_MEDIA_SHARE]
+).tolist()
+CARD_LINK_IN_TEXT = 0.6  # link cards whose link is also in the text (often the whole text)
+WORDLESS_SHARE = 0.1  # of posts with images or a video: no text at all (the lexicon allows it with an embed)
 TWO_LANGS_SHARE, NO_LANGS_SHARE = 0.02, 0.03
 REPLY_SHARE = 0.30
+# Posts from producers that write no facets (bridges, bots, older clients): their links are typed out.
+WITHOUT_FACETS_SHARE = 0.1
+VARIANTS = 256  # prebuilt embeds of each kind
 
 
 @dataclass(frozen=True)
@@ -48,43 +67,79 @@ class PostPieces:
     english: int  # index of English in the languages
     offsets: np.ndarray  # where each language's fragments start in `openings` and `continuations`
     counts: np.ndarray
-    openings: list[bytes]  # `, "text": "` and a fragment
-    continuations: list[bytes]  # a separator and a fragment, to lengthen a text
-    engineering: list[bytes]
+    openings: list[Piece]  # a fragment that starts a text (or none: the last is empty)
+    continuations: list[Piece]  # a separator and a fragment, to lengthen a text
+    engineering: list[Piece]
     langs: list[bytes]  # per language: one language, two, none
-    embeds: list[bytes]  # images, then link cards
+    images: list[bytes]  # `app.bsky.embed.images` objects
+    videos: list[bytes]  # `embed` members
+    cards: list[tuple[bytes, Piece]]  # `embed` members, with the card's link as text
+    names: list[bytes]  # display names, JSON-escaped
 
     @classmethod
     def build(cls, texts: TextPool, rng: np.random.Generator) -> PostPieces:
-        """Pieces from the text pool, with images and link cards drawn from `rng`."""
-        openings: list[bytes] = []
-        continuations: list[bytes] = []
+        """Pieces from the text pool, with embeds drawn from `rng`."""
+        openings: list[Piece] = []
+        continuations: list[Piece] = []
         langs: list[bytes] = []
         counts = []
         for language in texts.languages:
             fragments = texts.fragments[language]
-            openings += [b', "text": "' + fragment for fragment in fragments]
-            continuations += [texts.separator(language) + fragment for fragment in fragments]
+            opened = [piece(fragment) for fragment in fragments]
+            openings += opened
+            continuations += [after(texts.separator(language, number), part) for number, part in enumerate(opened)]
             counts.append(len(fragments))
             code = language.encode()
             second = b"ja" if language == "en" else b"en"
             langs += [b', "langs": ["' + code + b'"]', b', "langs": ["' + code + b'", "' + second + b'"]', b""]
-        sizes, widths = rng.integers(40_000, 950_000, 256).tolist(), rng.integers(600, 2000, 256).tolist()
-        images = [image_embed(size, width) for size, width in zip(sizes, widths, strict=True)]
-        english = texts.fragments["en"]
-        titles = rng.integers(0, len(english), 256).tolist()
-        cards = [link_card(english[title], page) for page, title in enumerate(titles)]
+        # Sentences (a fragment's words without its links, mentions and tags), for alt texts and titles.
+        english = [
+            next(part for part in fragment if part != " " and isinstance(part, str))
+            for fragment in texts.fragments["en"]
+        ]
         return cls(
             language_cdf=np.cumsum(texts.language_weights) / sum(texts.language_weights),
             english=texts.languages.index("en"),
             offsets=np.cumsum([0, *counts[:-1]]),
             counts=np.array(counts),
-            openings=openings,
-            continuations=[*continuations, b""],
-            engineering=[*(b" " + text for text in texts.engineering), b""],
+            openings=[*openings, EMPTY],
+            continuations=[*continuations, EMPTY],
+            engineering=[*(piece([" ", *text]) for text in texts.engineering), EMPTY],
             langs=langs,
-            embeds=[*images, *cards, b""],
+            images=[_images(rng, english) for _ in range(VARIANTS)],
+            videos=[_video(rng, english) for _ in range(VARIANTS)],
+            cards=[_card(rng, texts, english) for _ in range(VARIANTS)],
+            names=[name.encode() for name in texts.names],
         )
+
+
+def _alt(rng: np.random.Generator, english: list[str], share: float) -> str:
+    """Alt text: a sentence for a share of the media, empty for the rest (as most are posted)."""
+    return english[int(rng.integers(len(english)))] if rng.random() < share else ""
+
+
+def _images(rng: np.random.Generator, english: list[str]) -> bytes:
+    count = int(rng.choice(4, p=(0.7, 0.15, 0.07, 0.08))) + 1
+    shown = []
+    for _ in range(count):
+        width = int(rng.integers(600, 4000))
+        tall, wide = ((1, 1), (3, 4), (4, 3), (9, 16), (16, 9))[int(rng.integers(5))]  # height : width
+        height = width * tall // wide
+        shown.append((int(rng.integers(40_000, 1_999_000)), width, height, _alt(rng, english, 0.3)))
+    return images(shown)
+
+
+def _video(rng: np.random.Generator, english: list[str]) -> bytes:
+    width, height = ((1920, 1080), (1080, 1920), (852, 480), (720, 720))[int(rng.integers(4))]
+    alt = _alt(rng, english, 0.5) if rng.random() < 0.3 else None
+    return video(int(rng.integers(300_000, 60_000_000)), width, height, alt)
+
+
+def _card(rng: np.random.Generator, texts: TextPool, english: list[str]) -> tuple[bytes, Piece]:
+    link = texts.links.general()
+    description = _alt(rng, english, 0.7)
+    thumb = int(rng.integers(20_000, 900_000)) if rng.random() < 0.85 else None
+    return link_card(link.uri, english[int(rng.integers(len(english)))], description, thumb), piece([" ", link])
 
 
 class Posts:
@@ -95,12 +150,11 @@ class Posts:
     ) -> None:
         self._rng = rng
         self._pieces = pieces
-        self._image_count = pieces.embeds.index(b"") // 2  # as many images as link cards
         hot = 1.0 / np.arange(1, HOT_POSTS + 1)
         self._hot_cdf = np.cumsum(hot) / hot.sum()
         one = np.zeros(1, dtype=np.int64)
         sample = {"cid_body": (cid_bodies, one), "rkey": (tids(one, one), None), "actor": (dids, one)}
-        ref = render_array(POST_REF, sample, one).dtype
+        self.ref_dtype = ref = render_array(POST_REF, sample, one).dtype
         self._ring = ring  # larger than a batch's posts plus RECENT_POSTS: new posts never overwrite picks
         self._posts = np.zeros(ring, dtype=ref)  # the recent posts, by post number modulo the ring
         self._roots = np.zeros(ring, dtype=ref)  # the root of each one's thread
@@ -135,7 +189,7 @@ class Posts:
         count = len(slots)
         if not count:
             return
-        pieces, d = self._pieces, self._rng.random((14, count))
+        pieces, d = self._pieces, self._rng.random((18, count))
         refs = render_array(POST_REF, fields, slots)
         # Replies and quotes point to posts of earlier batches: there are none in the very first one.
         earlier = self.count > 0
@@ -161,36 +215,61 @@ class Posts:
             + (d[9] < TWO_LANGS_SHARE)
             + 2 * ((d[9] >= TWO_LANGS_SHARE) & (d[9] < TWO_LANGS_SHARE + NO_LANGS_SHARE))
         )
-        images, quote_from = self._image_count, IMAGE_SHARE + LINK_CARD_SHARE
-        embed = np.full(count, -1)
-        embed[d[7] < IMAGE_SHARE] = (d[8] * images).astype(np.int64)[d[7] < IMAGE_SHARE]
-        cards = (d[7] >= IMAGE_SHARE) & (d[7] < quote_from)
-        embed[cards] = images + (d[8] * images).astype(np.int64)[cards]
-        embeds = [pieces.embeds[i] for i in embed.tolist()]
-        quoting = np.flatnonzero((d[7] >= quote_from) & (d[7] < quote_from + QUOTE_SHARE) & earlier)
-        for k, quote in zip(quoting.tolist(), render(QUOTE, threads, quoting), strict=True):
-            embeds[k] = quote
+        embeds, card_links = self._embeds(d, earlier, threads)
+        media = (d[7] < VIDEOS_END) | ((d[7] >= QUOTES_END) & (d[7] < QUOTES_MEDIA_END) & earlier)
+        wordless = media & (d[17] < WORDLESS_SHARE)
+        opening[wordless], continuation[wordless], topic[wordless] = -1, -1, -1
+        heads, tails = render(POST_HEAD, fields, slots), render(POST_TAIL, fields, slots)
+        without_facets, langs_of = (d[14] < WITHOUT_FACETS_SHARE).tolist(), langs.tolist()
         post_lines = np.empty(count, dtype=object)
-        post_lines[:] = [
-            b"".join(parts)
-            for parts in zip(
-                render(POST_HEAD, fields, slots),
-                embeds,
-                [pieces.langs[i] for i in langs.tolist()],
-                replies,
-                [pieces.openings[i] for i in opening.tolist()],
-                [pieces.continuations[i] for i in continuation.tolist()],
-                [pieces.engineering[i] for i in topic.tolist()],
-                render(POST_TAIL, fields, slots),
-                strict=True,
+        for k, (first, second, third, plain) in enumerate(
+            zip(opening.tolist(), continuation.tolist(), topic.tolist(), without_facets, strict=True)
+        ):
+            one, two, three, four = (
+                pieces.openings[first],
+                pieces.continuations[second],
+                pieces.engineering[third],
+                card_links[k],
             )
-        ]
+            if plain:
+                facets, written = b"", one.plain + two.plain + three.plain + four.plain
+            else:
+                marked = one.facets or two.facets or three.facets or four.facets
+                facets = facets_field((one, two, three, four)) if marked else b""
+                written = one.client + two.client + three.client + four.client
+            post_lines[k] = b"".join(
+                (heads[k], embeds[k], facets, pieces.langs[langs_of[k]], replies[k], TEXT, written, tails[k])
+            )
         rendered[slots] = post_lines
         rows = (self.count + np.arange(count)) % self._ring
         self._posts[rows] = refs
         self._roots[rows] = roots
         self.count += count
         self._update_hot(refs, d[12].tolist(), d[13].tolist())
+
+    def _embeds(self, d: np.ndarray, earlier: bool, threads: Fields) -> tuple[list[bytes], list[Piece]]:
+        """Each post's `embed` member (or nothing) and the link its text ends with (a card's, or none)."""
+        pieces, count = self._pieces, d.shape[1]
+        embeds, card_links = [b""] * count, [EMPTY] * count
+        kind, pick = d[7].tolist(), (d[8] * VARIANTS).astype(np.int64).tolist()
+        for k in np.flatnonzero(d[7] < CARDS_END).tolist():
+            if kind[k] < IMAGES_END:
+                embeds[k] = embed(pieces.images[pick[k]])
+            elif kind[k] < VIDEOS_END:
+                embeds[k] = pieces.videos[pick[k]]
+            else:
+                embeds[k], link = pieces.cards[pick[k]]
+                card_links[k] = link if d[15, k] < CARD_LINK_IN_TEXT else EMPTY
+        if earlier:  # quotes point to posts of earlier batches
+            quoting = np.flatnonzero((d[7] >= CARDS_END) & (d[7] < QUOTES_END))
+            for k, quote in zip(quoting.tolist(), render(QUOTE, threads, quoting), strict=True):
+                embeds[k] = quote
+            with_media = np.flatnonzero((d[7] >= QUOTES_END) & (d[7] < QUOTES_MEDIA_END))
+            media = (d[16] * VARIANTS).astype(np.int64).tolist()
+            for k, quote in zip(with_media.tolist(), render(QUOTED, threads, with_media), strict=True):
+                record = QUOTE_MEDIA_RECORD + quote + QUOTE_MEDIA_TAIL
+                embeds[k] = QUOTE_MEDIA_HEAD + pieces.images[media[k]] + record
+        return embeds, card_links
 
     def _update_hot(self, refs: np.ndarray, chances: list[float], places: list[float]) -> None:
         """New posts join the hot set while it fills up, then now and then replace one of it."""
@@ -203,19 +282,24 @@ class Posts:
                 self._hot[int(place * HOT_POSTS)] = ref
 
     def add_profiles(self, rendered: np.ndarray, slots: np.ndarray, fields: dict[str, Field]) -> None:
-        """Render the profiles at `slots`: an avatar, and a name and description from the English texts."""
+        """Render the profiles at `slots`: an avatar, often a banner, a name and a description."""
         if not len(slots):
             return
         heads = render(PROFILE_HEAD, fields, slots)
         created = render(PROFILE_CREATED, fields, slots)
         tails = render(PROFILE_TAIL, fields, slots)
         pieces = self._pieces
-        english = pieces.openings[pieces.offsets[pieces.english] :]
-        draws = self._rng.random((len(slots), 3)).tolist()
+        first = int(pieces.offsets[pieces.english])
+        english = pieces.openings[first : first + int(pieces.counts[pieces.english])]
+        draws = self._rng.random((len(slots), 5)).tolist()
         for k, (slot, d) in enumerate(zip(slots.tolist(), draws, strict=True)):
-            size = str(20_000 + int(d[0] * 500_000)).encode()
-            name = english[int(d[1] * len(english))].split(b" ")[2].strip(b'"')
-            description = english[int(d[2] * len(english))].removeprefix(b', "text": "')
+            banner = 200_000 + int(d[4] * 800_000) if d[3] < 0.6 else None
             rendered[slot] = (
-                heads[k] + PROFILE_AVATAR + size + created[k] + description + b'", "displayName": "' + name + tails[k]
+                heads[k]
+                + profile_images(20_000 + int(d[0] * 500_000), banner)
+                + created[k]
+                + english[int(d[2] * len(english))].plain
+                + b'", "displayName": "'
+                + pieces.names[int(d[1] * len(pieces.names))]
+                + tails[k]
             )

@@ -1,10 +1,15 @@
-"""The simulator's line templates: the reference producer's line, byte for byte, with named fields left open.
+"""The simulator's line templates: the reference producer's line, byte for byte, with named fields left open,
+and the parts of records that are prebuilt whole (embeds, blobs).
 
-render.py fills them in, thousands at a time; a test holds every kind of line to `events.create_line`.
+render.py fills the templates in, thousands at a time; a test holds every kind of line to `events.create_line`.
+Record keys are in alphabetical order, as Jetstream writes them (blobs keep Jetstream's own order).
 """
 
 from __future__ import annotations
 
+import json
+
+from bluesky_pipeline.producer.events import BINARY
 from bluesky_pipeline.producer.ids import CID_PREFIX
 from bluesky_pipeline.producer.render import Template
 
@@ -43,14 +48,21 @@ def _did_record(collection: bytes) -> Template:
 
 
 # Lines whose every field is fixed-width: rendered entirely by numpy.
-LIKE_LINE = _line(b"app.bsky.feed.like", _subject_record(b"app.bsky.feed.like"))
-REPOST_LINE = _line(b"app.bsky.feed.repost", _subject_record(b"app.bsky.feed.repost"))
 FOLLOW_LINE = _line(b"app.bsky.graph.follow", _did_record(b"app.bsky.graph.follow"))
 BLOCK_LINE = _line(b"app.bsky.graph.block", _did_record(b"app.bsky.graph.block"))
 LISTITEM_LINE = _line(
     b"app.bsky.graph.listitem",
     _record(b"app.bsky.graph.listitem", b'", "list": "', "list", b'", "subject": "', "followed", b'"}'),
 )
+LIKE, REPOST = b"app.bsky.feed.like", b"app.bsky.feed.repost"
+LIKE_LINE = _line(LIKE, _subject_record(LIKE))
+REPOST_LINE = _line(REPOST, _subject_record(REPOST))
+# Liked or reposted as seen through someone's repost: social-app then names that repost in `via`.
+LIKE_VIA_LINE = _line(LIKE, _record(LIKE, b'", "subject": ', "subject", b', "via": ', "via", b"}"))
+REPOST_VIA_LINE = _line(REPOST, _record(REPOST, b'", "subject": ', "subject", b', "via": ', "via", b"}"))
+# A like of a feed generator: these two around the generator's strong reference.
+LIKE_UNTIL_SUBJECT = _head(LIKE) + _record(LIKE, b'", "subject": ')
+LIKE_AFTER_SUBJECT: Template = (b"}", *TAIL)
 LIST_URI: Template = (b"at://", "actor", b"/app.bsky.graph.list/", "rkey")
 
 OTHER_COLLECTIONS = (  # third-party collections, with the collection their subject lives in
@@ -64,48 +76,89 @@ OTHER_LINES = [
     for collection, target in OTHER_COLLECTIONS
 ]
 
-# A post line is these two around the parts that vary: embed, languages, reply and text.
+# A post line is these two around the parts that vary: embed, facets, languages, reply and text.
 POST_HEAD = _head(b"app.bsky.feed.post") + _record(b"app.bsky.feed.post", b'"')
+TEXT = b', "text": "'
 POST_TAIL: Template = (b'"}', *TAIL)
 REPLY: Template = (b', "reply": {"parent": ', "parent", b', "root": ', "root", b"}")
 QUOTE: Template = (b', "embed": {"$type": "app.bsky.embed.record", "record": ', "quoted", b"}")
-# A strong reference to a post, as likes, reposts, replies and quotes carry it.
-POST_REF: Template = (
-    b'{"cid": "' + CID_PREFIX,
-    "cid_body",
-    "rkey",
-    b'", "uri": "at://',
-    "actor",
-    b"/app.bsky.feed.post/",
-    "rkey",
-    b'"}',
-)
+QUOTED: Template = ("quoted",)
+# A quote with images: the media between these two, the quoted post after.
+QUOTE_MEDIA_HEAD = b', "embed": {"$type": "app.bsky.embed.recordWithMedia", "media": '
+QUOTE_MEDIA_RECORD = b', "record": {"$type": "app.bsky.embed.record", "record": '
+QUOTE_MEDIA_TAIL = b"}}"
 
-# A profile line is cut around its parts that vary: avatar size, description and display name.
+
+def _strong_ref(collection: bytes) -> Template:
+    """A strong reference to a record of the slot's actor and key, as likes, reposts and replies carry it."""
+    return (
+        b'{"cid": "' + CID_PREFIX,
+        "cid_body",
+        "rkey",
+        b'", "uri": "at://',
+        "actor",
+        b"/" + collection + b"/",
+        "rkey",
+        b'"}',
+    )
+
+
+POST_REF = _strong_ref(b"app.bsky.feed.post")
+REPOST_REF = _strong_ref(REPOST)
+
+# A profile line: its head, then the record joined from the avatar, banner, description and name.
 PROFILE_HEAD = _head(b"app.bsky.actor.profile", b"self")
-PROFILE_AVATAR = (
-    b'{"$type": "app.bsky.actor.profile", "avatar": {"$type": "blob", "mimeType": '
-    b'"image/jpeg", "ref": "<binary>", "size": '
-)
-PROFILE_CREATED: Template = (b'}, "createdAt": "', "created", b'", "description": "')
+PROFILE_CREATED: Template = (b', "createdAt": "', "created", b'", "description": "')
 PROFILE_TAIL: Template = (b'"}', *TAIL)
 
 
-def image_embed(size: int, width: int) -> bytes:
-    """A post's `embed` of one image (blob ref as the reference producer prints binary values)."""
-    return (
-        ', "embed": {"$type": "app.bsky.embed.images", "images": [{"alt": "", '
-        f'"aspectRatio": {{"height": {width * 3 // 4}, "width": {width}}}, "image": {{"$type": "blob", '
-        f'"mimeType": "image/jpeg", "ref": "<binary>", "size": {size}}}}}]}}'
-    ).encode()
+def _json(value: object) -> bytes:
+    return json.dumps(value, ensure_ascii=False).encode("utf-8")
 
 
-def link_card(title: bytes, page: int) -> bytes:
-    """A post's `embed` of a link card (already JSON-escaped `title`)."""
-    return (
-        b', "embed": {"$type": "app.bsky.embed.external", "external": {"description": "", "title": "'
-        + title
-        + b'", "uri": "https://news.example.org/'
-        + str(page).encode()
-        + b'"}}'
+def blob(mime_type: str, size: int) -> dict[str, object]:
+    """A blob as the reference producer prints it: its CID link is binary. Keys in Jetstream's order."""
+    return {"$type": "blob", "ref": BINARY, "mimeType": mime_type, "size": size}
+
+
+def images(shown: list[tuple[int, int, int, str]]) -> bytes:
+    """An `app.bsky.embed.images` object of images given as (size, width, height, alt text)."""
+    return _json(
+        {
+            "$type": "app.bsky.embed.images",
+            "images": [
+                {"alt": alt, "aspectRatio": {"height": height, "width": width}, "image": blob("image/jpeg", size)}
+                for size, width, height, alt in shown
+            ],
+        }
     )
+
+
+def embed(value: bytes) -> bytes:
+    """A post's `embed` member holding `value`."""
+    return b', "embed": ' + value
+
+
+def video(size: int, width: int, height: int, alt: str | None) -> bytes:
+    """A post's `embed` of a video (the optional alt text first, in alphabetical order)."""
+    shown: dict[str, object] = {"$type": "app.bsky.embed.video"}
+    if alt is not None:
+        shown["alt"] = alt
+    shown |= {"aspectRatio": {"height": height, "width": width}, "video": blob("video/mp4", size)}
+    return embed(_json(shown))
+
+
+def link_card(uri: str, title: str, description: str, thumb_size: int | None) -> bytes:
+    """A post's `embed` of a link card, with a thumbnail unless `thumb_size` is None."""
+    thumb = {} if thumb_size is None else {"thumb": blob("image/jpeg", thumb_size)}
+    card = {"description": description} | thumb | {"title": title, "uri": uri}
+    return embed(_json({"$type": "app.bsky.embed.external", "external": card}))
+
+
+JPEG_BLOB = b'{"$type": "blob", "ref": "' + BINARY.encode() + b'", "mimeType": "image/jpeg", "size": %d}'
+
+
+def profile_images(avatar_size: int, banner_size: int | None) -> bytes:
+    """The start of a profile record: its type, avatar and banner (`blob`'s, formatted: one per profile)."""
+    banner = b"" if banner_size is None else b', "banner": ' + JPEG_BLOB % banner_size
+    return b'{"$type": "app.bsky.actor.profile", "avatar": ' + JPEG_BLOB % avatar_size + banner

@@ -17,6 +17,7 @@ from bluesky_pipeline.producer.bots import BOTS, Bots
 from bluesky_pipeline.producer.clock import Clock
 from bluesky_pipeline.producer.faults import EVENT_KINDS, Faults, late_lags
 from bluesky_pipeline.producer.ids import CID_LENGTH, CID_PREFIX, TID_LENGTH, random_base32, random_dids, tids
+from bluesky_pipeline.producer.likes import Likes
 from bluesky_pipeline.producer.posts import RECENT_POSTS, PostPieces, Posts
 from bluesky_pipeline.producer.render import (
     CREATED_AT,
@@ -29,15 +30,7 @@ from bluesky_pipeline.producer.render import (
     render_into,
     time_fields,
 )
-from bluesky_pipeline.producer.templates import (
-    BLOCK_LINE,
-    FOLLOW_LINE,
-    LIKE_LINE,
-    LIST_URI,
-    LISTITEM_LINE,
-    OTHER_LINES,
-    REPOST_LINE,
-)
+from bluesky_pipeline.producer.templates import BLOCK_LINE, FOLLOW_LINE, LIST_URI, LISTITEM_LINE, OTHER_LINES
 from bluesky_pipeline.producer.texts import build_text_pool
 
 BATCH = 8192  # slots drawn at once; fixed, so that the pacing cannot change what is drawn
@@ -54,8 +47,6 @@ LISTS = 2000  # moderation and curation lists that list items go to
 POST_RING = RECENT_POSTS + BATCH  # a batch's new posts never overwrite the recent ones it may pick
 
 FIXED_LINES: dict[int, Template] = {
-    LIKE: LIKE_LINE,
-    REPOST: REPOST_LINE,
     FOLLOW: FOLLOW_LINE,
     BLOCK: BLOCK_LINE,
     LISTITEM: LISTITEM_LINE,
@@ -79,8 +70,10 @@ class World:
         self._lists = render_array(
             LIST_URI, {"actor": (self._dids, owners), "rkey": (list_keys, None)}, np.arange(LISTS)
         )
-        pieces = PostPieces.build(build_text_pool(rng), rng)
+        users = self._dids[:USERS].view(f"S{self._dids.dtype.itemsize}").astype(str).tolist()
+        pieces = PostPieces.build(build_text_pool(rng, users), rng)
         self._posts = Posts(rng, pieces, self._cid_bodies, self._dids, POST_RING)
+        self._likes = Likes(rng, self._posts.ref_dtype, users)
         self._bots = Bots(rng, clock, first_actor=USERS)
         self._faults = Faults(rng, clock, bad_line_rate)
 
@@ -121,9 +114,8 @@ class World:
         hot = posts.hot_now()
         posts.add(rendered, np.flatnonzero(is_post), fields)
         liking = np.flatnonzero((kinds == LIKE) | (kinds == REPOST))
-        subject_rows = np.zeros(n, dtype=np.int64)
-        subject_rows[liking] = np.arange(len(liking))
-        fields["subject"] = (posts.liked(posts_before[liking], hot), subject_rows)
+        subjects = posts.liked(posts_before[liking], hot)
+        self._likes.render(rendered, liking, kinds[liking] == REPOST, subjects, fields)
         for kind, template in FIXED_LINES.items():
             render_into(rendered, template, fields, np.flatnonzero(kinds == kind))
         for variant, template in enumerate(OTHER_LINES):
