@@ -189,7 +189,11 @@ class Posts:
         count = len(slots)
         if not count:
             return
-        pieces, d = self._pieces, self._rng.random((18, count))
+        # Draws per post: 0 language, 1 opening, 2 whether two fragments, 3 continuation, 4 whether
+        # engineering, 5 whether in English, 6 topic, 7 embed kind, 8 embed variant and quoted post,
+        # 9 langs, 10 whether a reply, 11 parent, 12-13 hot set, 14 whether without facets, 15 whether
+        # a card's link is in the text, 16 a quote's media, 17 whether a media post has no text.
+        d = self._rng.random((18, count))
         refs = render_array(POST_REF, fields, slots)
         # Replies and quotes point to posts of earlier batches: there are none in the very first one.
         earlier = self.count > 0
@@ -201,7 +205,30 @@ class Posts:
             replies[k] = reply
         roots = refs.copy()
         roots[replying] = self._roots[parents[replying]]
+        embeds, card_links = self._embeds(d, earlier, threads)
+        texts, langs = self._texts(d, earlier)
+        heads, tails = render(POST_HEAD, fields, slots), render(POST_TAIL, fields, slots)
+        without_facets = (d[14] < WITHOUT_FACETS_SHARE).tolist()
+        post_lines = np.empty(count, dtype=object)
+        for k, ((one, two, three), plain) in enumerate(zip(texts, without_facets, strict=True)):
+            four = card_links[k]
+            if plain:
+                facets, written = b"", one.plain + two.plain + three.plain + four.plain
+            else:
+                marked = one.facets or two.facets or three.facets or four.facets
+                facets = facets_field((one, two, three, four)) if marked else b""
+                written = one.client + two.client + three.client + four.client
+            post_lines[k] = b"".join((heads[k], embeds[k], facets, langs[k], replies[k], TEXT, written, tails[k]))
+        rendered[slots] = post_lines
+        rows = (self.count + np.arange(count)) % self._ring
+        self._posts[rows] = refs
+        self._roots[rows] = roots
+        self.count += count
+        self._update_hot(refs, d[12].tolist(), d[13].tolist())
 
+    def _texts(self, d: np.ndarray, earlier: bool) -> tuple[list[tuple[Piece, Piece, Piece]], list[bytes]]:
+        """Each post's text pieces (opening, continuation, engineering) and `langs` member."""
+        pieces = self._pieces
         language = np.searchsorted(pieces.language_cdf, d[0])
         engineering = d[4] < ENGINEERING_SHARE
         language[engineering & (d[5] < ENGLISH_ENGINEERING)] = pieces.english
@@ -210,42 +237,19 @@ class Posts:
         continuation[d[2] >= TWO_FRAGMENTS_SHARE] = -1
         topic = (d[6] * (len(pieces.engineering) - 1)).astype(np.int64)
         topic[~engineering] = -1
+        media = (d[7] < VIDEOS_END) | ((d[7] >= QUOTES_END) & (d[7] < QUOTES_MEDIA_END) & earlier)
+        wordless = media & (d[17] < WORDLESS_SHARE)
+        opening[wordless], continuation[wordless], topic[wordless] = -1, -1, -1
         langs = (
             language * 3
             + (d[9] < TWO_LANGS_SHARE)
             + 2 * ((d[9] >= TWO_LANGS_SHARE) & (d[9] < TWO_LANGS_SHARE + NO_LANGS_SHARE))
         )
-        embeds, card_links = self._embeds(d, earlier, threads)
-        media = (d[7] < VIDEOS_END) | ((d[7] >= QUOTES_END) & (d[7] < QUOTES_MEDIA_END) & earlier)
-        wordless = media & (d[17] < WORDLESS_SHARE)
-        opening[wordless], continuation[wordless], topic[wordless] = -1, -1, -1
-        heads, tails = render(POST_HEAD, fields, slots), render(POST_TAIL, fields, slots)
-        without_facets, langs_of = (d[14] < WITHOUT_FACETS_SHARE).tolist(), langs.tolist()
-        post_lines = np.empty(count, dtype=object)
-        for k, (first, second, third, plain) in enumerate(
-            zip(opening.tolist(), continuation.tolist(), topic.tolist(), without_facets, strict=True)
-        ):
-            one, two, three, four = (
-                pieces.openings[first],
-                pieces.continuations[second],
-                pieces.engineering[third],
-                card_links[k],
-            )
-            if plain:
-                facets, written = b"", one.plain + two.plain + three.plain + four.plain
-            else:
-                marked = one.facets or two.facets or three.facets or four.facets
-                facets = facets_field((one, two, three, four)) if marked else b""
-                written = one.client + two.client + three.client + four.client
-            post_lines[k] = b"".join(
-                (heads[k], embeds[k], facets, pieces.langs[langs_of[k]], replies[k], TEXT, written, tails[k])
-            )
-        rendered[slots] = post_lines
-        rows = (self.count + np.arange(count)) % self._ring
-        self._posts[rows] = refs
-        self._roots[rows] = roots
-        self.count += count
-        self._update_hot(refs, d[12].tolist(), d[13].tolist())
+        texts = [
+            (pieces.openings[first], pieces.continuations[second], pieces.engineering[third])
+            for first, second, third in zip(opening.tolist(), continuation.tolist(), topic.tolist(), strict=True)
+        ]
+        return texts, [pieces.langs[row] for row in langs.tolist()]
 
     def _embeds(self, d: np.ndarray, earlier: bool, threads: Fields) -> tuple[list[bytes], list[Piece]]:
         """Each post's `embed` member (or nothing) and the link its text ends with (a card's, or none)."""
