@@ -1,6 +1,7 @@
 """Command-line plumbing shared by the three executables.
 
-Bad usage and expected failures end in one clear line on stderr and a non-zero exit, never a traceback.
+Bad usage and expected failures end in one clear line on stderr and a non-zero exit, never a traceback;
+a closed stdout (`| head`) ends any of them quietly with exit 0: the reader has what it wanted.
 """
 
 from __future__ import annotations
@@ -150,13 +151,15 @@ def run(main: Callable[[Sequence[str]], int], prog: str, argv: Sequence[str] | N
         sys.stderr.write(f"{prog}: interrupted\n")
         code = EXIT_INTERRUPTED
     except BrokenPipeError:
-        # The reader went away: nothing left to do, and no traceback to print into a closed pipe.
-        _silence_stdout()
-        code = EXIT_FAILURE
+        # The reader went away: that ends the output, it is not a failure. The producer's stream is
+        # its work, and periodic prints its summary once the metric files are in place.
+        silence_stdout()
+        code = 0
     raise SystemExit(code)
 
 
-def _silence_stdout() -> None:
-    # Python flushes stdout at exit; point it at /dev/null so that flush cannot raise again.
+def silence_stdout() -> None:
+    """Point stdout at /dev/null once its reader has gone, so that Python's flush at exit cannot fail again."""
     devnull = os.open(os.devnull, os.O_WRONLY)
     os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
