@@ -26,7 +26,13 @@ from bluesky_pipeline.cli_support import (
     env_default,
     positive_float,
 )
-from bluesky_pipeline.landing.bronze_writer import DEFAULT_ZSTD_LEVEL, BronzeWriter, Compression, level_range
+from bluesky_pipeline.landing.bronze_writer import (
+    DEFAULT_ZSTD_LEVEL,
+    BronzeWriter,
+    BronzeWriterError,
+    Compression,
+    level_range,
+)
 from bluesky_pipeline.landing.framing import LineFramer
 from bluesky_pipeline.landing.memory import bound_memory
 from bluesky_pipeline.landing.status import StatusReporter
@@ -114,7 +120,10 @@ def main(argv: Sequence[str]) -> int:
         batch_bytes=int(args.batch_mb * (1 << 20)),
         max_line_bytes=max(int(args.max_line_mb * (1 << 20)), 1 << 20),
     )
-    writer = BronzeWriter(args.data_dir, compression=args.compression, level=args.compression_level)
+    try:
+        writer = BronzeWriter(args.data_dir, compression=args.compression, level=args.compression_level)
+    except BronzeWriterError as error:
+        raise CliError(str(error)) from None
     status = StatusReporter(sys.stderr, PROG)
     try:
         reason = _land(stdin_fd, framer, writer, status, args.commit_interval)
