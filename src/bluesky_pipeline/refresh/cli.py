@@ -95,11 +95,11 @@ def main(argv: Sequence[str]) -> int:
     data_dir: Path = args.data_dir
     if args.status:
         return status.show(data_dir, args.metrics_dir, sys.stdout)
-    _prepare_data_dir(data_dir)
     try:
         check_project()
     except DbtProjectMissingError as error:
         raise CliError(str(error)) from None
+    _prepare_data_dir(data_dir)
     with contextlib.ExitStack() as stack:
         lock = _take_lock(stack, data_dir, wait=args.wait or args.freshness)
         if lock is None:

@@ -114,7 +114,7 @@ def _describe_waiting(data_dir: Path, through_seq: int) -> str:
     scan = scan_bronze(data_dir)
     waiting = scan.through_seq - through_seq
     text = (
-        f"{waiting:,} files (#{through_seq + 1}-#{scan.through_seq}) landed since the last refresh"
+        f"{waiting:,} file{'s' if waiting > 1 else ''} (#{through_seq + 1}-#{scan.through_seq}) landed since the last refresh"
         if waiting > 0
         else "none: every committed bronze file has been read"
     )
