@@ -143,6 +143,7 @@ class Refresh:
     after_seq: int = 0
     result: BuildResult = field(default_factory=BuildResult)
     counts: warehouse.BatchCounts = field(default_factory=warehouse.BatchCounts)
+    rows_before: dict[str, int] = field(default_factory=dict)  # of every silver and gold table
     failures: list[str] = field(default_factory=list)
 
     def record(self) -> warehouse.RunRecord:
@@ -169,10 +170,11 @@ def _refresh(data_dir: Path, metrics_dir: Path, lock: RefreshLock, *, full_refre
         return 0
     _check_metrics_dir(metrics_dir)
     refresh = Refresh(started_at=datetime.now(UTC), scan=scan)
+    progress = BuildProgress(sys.stderr, PROG, live=sys.stderr.isatty())
     refresh.after_seq = _batch_start(data_dir, refresh, full_refresh=full_refresh)
     if not refresh.failures:
-        _build(data_dir, refresh, lock, full_refresh=full_refresh)
-    _finish(data_dir, metrics_dir, refresh, full_refresh=full_refresh)
+        _build(data_dir, refresh, lock, progress, full_refresh=full_refresh)
+    _finish(data_dir, metrics_dir, refresh, progress, full_refresh=full_refresh)
     _print_summary(refresh, time.monotonic() - started, metrics_dir)
     return _report_failures(refresh.failures)
 
@@ -206,15 +208,15 @@ def _batch_start(data_dir: Path, refresh: Refresh, *, full_refresh: bool) -> int
     """The last bronze file already staged (0 for a full refresh), or a failure when the warehouse is locked."""
     try:
         with warehouse.connect(data_dir) as connection:
+            refresh.rows_before = {} if full_refresh else warehouse.table_rows(connection)
             return 0 if full_refresh else warehouse.staged_through(connection)
     except duckdb.Error as error:
         refresh.failures.append(f"cannot open the warehouse in {data_dir}: {_first_line(error)}")
         return 0
 
 
-def _build(data_dir: Path, refresh: Refresh, lock: RefreshLock, *, full_refresh: bool) -> None:
+def _build(data_dir: Path, refresh: Refresh, lock: RefreshLock, progress: BuildProgress, *, full_refresh: bool) -> None:
     scan, after_seq = refresh.scan, refresh.after_seq
-    progress = BuildProgress(sys.stderr, PROG, live=sys.stderr.isatty())
     new_files = f"bronze files #{after_seq + 1}-#{scan.through_seq}" if scan.through_seq > after_seq else "no new file"
     progress.begin(f"dbt build of {new_files}; dbt's log: {log_path(data_dir)}")
     refresh.result = build(
@@ -223,7 +225,9 @@ def _build(data_dir: Path, refresh: Refresh, lock: RefreshLock, *, full_refresh:
     refresh.failures.extend(refresh.result.failures)
 
 
-def _finish(data_dir: Path, metrics_dir: Path, refresh: Refresh, *, full_refresh: bool) -> None:
+def _finish(
+    data_dir: Path, metrics_dir: Path, refresh: Refresh, progress: BuildProgress, *, full_refresh: bool
+) -> None:
     """Export the metrics, publish the snapshot and record the run: whatever part of it still can be done."""
     succeeded = refresh.result.succeeded
     try:
@@ -231,6 +235,7 @@ def _finish(data_dir: Path, metrics_dir: Path, refresh: Refresh, *, full_refresh
             through = refresh.scan.through_seq if succeeded else refresh.after_seq
             refresh.counts = warehouse.batch_counts(connection, refresh.after_seq, through)
             if succeeded:
+                progress.rows_added(refresh.rows_before, warehouse.table_rows(connection))
                 _export(connection, metrics_dir, refresh)
             _publish(connection, data_dir, refresh, refreshed=succeeded, rebuild=full_refresh)
             warehouse.record_run(connection, refresh.record())

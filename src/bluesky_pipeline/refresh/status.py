@@ -113,10 +113,9 @@ def _describe_newest(moment: datetime | None, now: datetime, what: str) -> str:
 def _describe_waiting(data_dir: Path, through_seq: int) -> str:
     scan = scan_bronze(data_dir)
     waiting = scan.through_seq - through_seq
+    files = f"{waiting:,} file{'s' if waiting > 1 else ''} (#{through_seq + 1}-#{scan.through_seq})"
     text = (
-        f"{waiting:,} file{'s' if waiting > 1 else ''} (#{through_seq + 1}-#{scan.through_seq}) landed since the last refresh"
-        if waiting > 0
-        else "none: every committed bronze file has been read"
+        f"{files} landed since the last refresh" if waiting > 0 else "none: every committed bronze file has been read"
     )
     if scan.first_missing_seq is not None:
         text += f"; file #{scan.first_missing_seq} is missing, later files wait for it"

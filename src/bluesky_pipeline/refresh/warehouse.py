@@ -109,6 +109,15 @@ def staged_through(connection: duckdb.DuckDBPyConnection) -> int:
     return int(row[0]) if row else 0
 
 
+def table_rows(connection: duckdb.DuckDBPyConnection) -> dict[str, int]:
+    """Rows of every silver and gold table, from DuckDB's own count (no scan: cheap whatever the history)."""
+    rows = connection.execute(
+        "select schema_name || '.' || table_name, estimated_size from duckdb_tables() "
+        "where database_name = current_database() and schema_name in ('silver', 'gold')"
+    ).fetchall()
+    return {str(name): int(size) for name, size in rows}
+
+
 def batch_counts(connection: duckdb.DuckDBPyConnection, after_seq: int, through_seq: int) -> BatchCounts:
     """Counts of the lines staged from bronze files (after_seq, through_seq]."""
     if through_seq <= after_seq or not _table_exists(connection, "silver", STAGING_MODEL):
