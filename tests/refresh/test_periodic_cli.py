@@ -12,6 +12,9 @@ import zipfile
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pyarrow as pa
+import pyarrow.parquet as pq
+
 from bluesky_pipeline.refresh.metric_files import METRICS
 from tests.pipeline import REPO, Workspace, child_environment
 from tests.refresh.lines import junk, likes
@@ -143,3 +146,20 @@ def test_a_wheel_install_fails_with_one_line_saying_it_runs_from_a_checkout(tmp_
         "checkout of its repository (git clone, uv sync --frozen, ./periodic), not from an installed wheel\n"
     )
     assert not (tmp_path / "d").exists()
+
+
+def test_a_failed_model_is_one_error_line_not_one_per_skipped_node(workspace: Workspace) -> None:
+    # A foreign file in bronze (not handle-stream's columns): staging fails, and dbt skips everything after it.
+    directory = workspace.data_dir / "bronze" / "events"
+    directory.mkdir(parents=True)
+    pq.write_table(pa.table({"x": [1, 2]}), directory / "events-000000000001.parquet")
+    completed = workspace.refresh(check=False)
+    assert completed.returncode == 1
+    lines = completed.stderr.decode().splitlines()
+    assert len(lines) == 2, completed.stderr
+    assert lines[0].startswith("periodic: error: model stg_bronze__lines: error: ")
+    assert re.fullmatch(
+        r"periodic: refresh failed \(\d+ dbt nodes after it skipped\); the previous metric files are left in place",
+        lines[1],
+    )
+    assert "data tests 0 passed, 0 failed" in completed.stdout.decode()

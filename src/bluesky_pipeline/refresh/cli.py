@@ -176,7 +176,7 @@ def _refresh(data_dir: Path, metrics_dir: Path, lock: RefreshLock, *, full_refre
         _build(data_dir, refresh, lock, progress, full_refresh=full_refresh)
     _finish(data_dir, metrics_dir, refresh, progress, full_refresh=full_refresh)
     _print_summary(refresh, time.monotonic() - started, metrics_dir)
-    return _report_failures(refresh.failures)
+    return _report_failures(refresh.failures, refresh.result.nodes_skipped)
 
 
 def _scan_bronze(data_dir: Path) -> BronzeScan | None:
@@ -299,11 +299,12 @@ def _print_summary(refresh: Refresh, seconds: float, metrics_dir: Path) -> None:
     )
 
 
-def _report_failures(failures: list[str]) -> int:
+def _report_failures(failures: list[str], nodes_skipped: int) -> int:
     """One line per failure on stderr, then what was kept; the exit code."""
     if not failures:
         return 0
     for failure in failures:
         print(f"{PROG}: error: {failure}", file=sys.stderr)
-    print(f"{PROG}: refresh failed; the previous metric files are left in place", file=sys.stderr)
+    skipped = f" ({nodes_skipped} dbt nodes after it skipped)" if nodes_skipped else ""
+    print(f"{PROG}: refresh failed{skipped}; the previous metric files are left in place", file=sys.stderr)
     return 1

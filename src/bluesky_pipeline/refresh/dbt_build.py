@@ -44,6 +44,7 @@ class BuildResult:
     tests_passed: int = 0
     tests_warned: int = 0
     tests_failed: int = 0
+    nodes_skipped: int = 0  # models and tests dbt did not run because a node they depend on failed
     warnings: list[str] = field(default_factory=list)  # names of the data tests that warned
     failures: list[str] = field(default_factory=list)  # one line per failed node or error
 
@@ -225,7 +226,9 @@ def _read_results(results_file: Path) -> BuildResult:
         resource_type, _, name = node["unique_id"].partition(".")
         name = name.partition(".")[2].partition(".")[0]  # without the project, and a generic test's hash
         status, message = node["status"], _short_message(node.get("message") or "")
-        if resource_type in ("test", "unit_test"):
+        if status == "skipped":  # a consequence of the failure that is reported: not one more line
+            result.nodes_skipped += 1
+        elif resource_type in ("test", "unit_test"):
             if status == "pass":
                 result.tests_passed += 1
             elif status == "warn":
