@@ -103,11 +103,12 @@ def main(argv: Sequence[str]) -> int:
     with contextlib.ExitStack() as stack:
         lock = _take_lock(stack, data_dir, wait=args.wait or args.freshness)
         if lock is None:
-            return 0
-        if args.freshness:
-            return _freshness(data_dir, lock)
-        return _refresh(data_dir, args.metrics_dir, lock, full_refresh=args.full_refresh)
-    raise AssertionError("unreachable")  # an ExitStack does not swallow exceptions here
+            code = 0
+        elif args.freshness:
+            code = _freshness(data_dir, lock)
+        else:
+            code = _refresh(data_dir, args.metrics_dir, lock, full_refresh=args.full_refresh)
+    return code
 
 
 def _prepare_data_dir(data_dir: Path) -> None:
