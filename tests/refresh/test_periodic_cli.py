@@ -81,7 +81,9 @@ def test_a_full_refresh_on_a_terminal_shows_each_model_as_it_finishes(workspace:
     shown_models = {match[3] for match in models}
     assert {metric.mart for metric in METRICS} <= shown_models
     assert {"silver.stg_bronze__lines", "silver.int_events_deduplicated"} <= shown_models
-    assert "silver.stg_bronze__lines +6" in lines[-1], lines[-1]  # rows added: the 6 lines, built again
+    assert lines[-1].startswith("periodic: rows: "), lines[-1]
+    assert "silver.stg_bronze__lines 6," in lines[-1]  # the batch of a full refresh: all 6 lines
+    assert "gold.likes_per_minute 1," in lines[-1]  # one minute of likes
     assert stdout.decode().startswith("periodic: 5 new events (0 repeats), 1 rejected lines")
 
 

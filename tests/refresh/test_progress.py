@@ -54,10 +54,10 @@ def test_error_events_are_kept_for_a_build_that_stops_early() -> None:
     assert progress.errors == ["Encountered an error:\nDisk full"]
 
 
-def test_rows_added_are_shown_on_a_terminal_only() -> None:
+def test_rows_are_shown_on_a_terminal_only() -> None:
     live, quiet = io.StringIO(), io.StringIO()
-    before, after = {"silver.a": 10, "gold.b": 3}, {"silver.a": 15, "gold.b": 3, "gold.c": 2}
-    BuildProgress(live, "periodic", live=True).rows_added(before, after)
-    BuildProgress(quiet, "periodic", live=False).rows_added(before, after)
-    assert live.getvalue() == "periodic: rows added: gold.c +2, silver.a +5\n"
+    rows = {"silver.a": 15_000, "gold.b": 3}
+    BuildProgress(live, "periodic", live=True).rows(rows)
+    BuildProgress(quiet, "periodic", live=False).rows(rows)
+    assert live.getvalue() == "periodic: rows: gold.b 3, silver.a 15,000\n"
     assert quiet.getvalue() == ""

@@ -144,7 +144,6 @@ class Refresh:
     after_seq: int = 0
     result: BuildResult = field(default_factory=BuildResult)
     counts: warehouse.BatchCounts = field(default_factory=warehouse.BatchCounts)
-    rows_before: dict[str, int] = field(default_factory=dict)  # of every silver and gold table
     failures: list[str] = field(default_factory=list)
 
     def record(self) -> warehouse.RunRecord:
@@ -209,7 +208,6 @@ def _batch_start(data_dir: Path, refresh: Refresh, *, full_refresh: bool) -> int
     """The last bronze file already staged (0 for a full refresh), or a failure when the warehouse is locked."""
     try:
         with warehouse.connect(data_dir) as connection:
-            refresh.rows_before = {} if full_refresh else warehouse.table_rows(connection)
             return 0 if full_refresh else warehouse.staged_through(connection)
     except duckdb.Error as error:
         refresh.failures.append(f"cannot open the warehouse in {data_dir}: {_first_line(error)}")
@@ -236,7 +234,7 @@ def _finish(
             through = refresh.scan.through_seq if succeeded else refresh.after_seq
             refresh.counts = warehouse.batch_counts(connection, refresh.after_seq, through)
             if succeeded:
-                progress.rows_added(refresh.rows_before, warehouse.table_rows(connection))
+                progress.rows(warehouse.batch_rows(connection, refresh.after_seq, refresh.scan.through_seq))
                 _export(connection, metrics_dir, refresh)
             _publish(connection, data_dir, refresh, refreshed=succeeded, rebuild=full_refresh)
             warehouse.record_run(connection, refresh.record())

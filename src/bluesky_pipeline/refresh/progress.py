@@ -58,13 +58,10 @@ class BuildProgress:
                 if self._live and self._worth_a_line(name, data):
                     self._say(self._finished_line(name, data))
 
-    def rows_added(self, before: dict[str, int], after: dict[str, int]) -> None:
-        """On a terminal, after the build: the rows each table gained (dbt-duckdb reports none itself)."""
-        if not self._live:
-            return
-        added = {table: rows - before.get(table, 0) for table, rows in sorted(after.items())}
-        changes = [f"{table} {rows:+,}" for table, rows in added.items() if rows]
-        self._say("rows added: " + (", ".join(changes) or "none"))
+    def rows(self, rows: dict[str, int]) -> None:
+        """On a terminal, after the build: each table's rows of this batch (dbt-duckdb reports none itself)."""
+        if self._live:
+            self._say("rows: " + ", ".join(f"{table} {count:,}" for table, count in sorted(rows.items())))
 
     def tick(self) -> None:
         """Off a terminal: a line saying how far the build is, every `interval_s`."""

@@ -14,7 +14,9 @@ What it holds, and why its cost per refresh is bounded, not growing with history
   snapshot's counts plus this refresh's.
 - `ops.periodic_runs`: the newest RUNS_KEPT run records (UTC times).
 - `ops.snapshot`: one row: when it was published, the last bronze file its data covers, the newest event
-  and landing times, and the history's line counts (again: previous values plus this refresh's).
+  and landing times, the rejected lines of history (again: previous values plus this refresh's).
+The batch is read by bronze file number from models that hold it right after the build (silver may
+keep a table only until its children have read it); the rejected lines from the dead-letter model.
 After a failed refresh the snapshot keeps the previous data and gains the failed run's record. A full
 refresh, a first publish, or a previous snapshot that cannot be read rebuilds it from the warehouse.
 """
@@ -54,10 +56,7 @@ class SnapshotInfo:
     through_seq: int  # its data covers bronze files up to this one (0: none yet)
     newest_event_at: datetime | None  # event time, as the events carry it
     newest_landed_at: datetime | None  # UTC commit time of the newest bronze file read
-    lines: int
-    new_events: int
     rejected_lines: int
-    blank_lines: int
 
 
 INFO_COLUMNS = (
@@ -67,10 +66,7 @@ INFO_COLUMNS = (
     "through_seq bigint not null",
     "newest_event_at timestamp",
     "newest_landed_at timestamp",
-    "lines bigint not null",
-    "new_events bigint not null",
     "rejected_lines bigint not null",
-    "blank_lines bigint not null",
 )
 
 
@@ -188,22 +184,16 @@ def _publish_data(
         order by lines desc, reject_reason
         """
     )
-    lines = connection.execute(
-        f"""
-        select
-            count(*),
-            count(*) filter (where line_kind = 'rejected'),
-            count(*) filter (where line_kind = 'blank'),
-            max(landed_at)
-        from {source}.silver.{warehouse.STAGING_MODEL}
-        where {batch}
-        """
+    landed = connection.execute(
+        f"select max(landed_at) from {source}.silver.{warehouse.STAGING_MODEL} where {batch}"
     ).fetchone()
     events = connection.execute(
-        f"select count(*), max(event_at) from {source}.silver.int_events_deduplicated where {batch}"
+        f"select max(event_at) from {source}.silver.int_events_deduplicated where {batch}"
     ).fetchone()
-    assert lines is not None
+    rejected = connection.execute(f"select count(*) from {source}.{REJECTED_TABLE} where {batch}").fetchone()
+    assert landed is not None
     assert events is not None
+    assert rejected is not None
     base = previous or _empty_info(run.finished_at)
     _write_info(
         connection,
@@ -211,12 +201,9 @@ def _publish_data(
             published_at=run.finished_at,
             data_refreshed_at=run.finished_at,
             through_seq=through_seq,
-            newest_event_at=_latest(base.newest_event_at, events[1]),
-            newest_landed_at=_latest(base.newest_landed_at, lines[3]),
-            lines=base.lines + lines[0],
-            new_events=base.new_events + events[0],
-            rejected_lines=base.rejected_lines + lines[1],
-            blank_lines=base.blank_lines + lines[2],
+            newest_event_at=_latest(base.newest_event_at, events[0]),
+            newest_landed_at=_latest(base.newest_landed_at, landed[0]),
+            rejected_lines=base.rejected_lines + rejected[0],
         ),
     )
 
@@ -274,7 +261,7 @@ def _describe_tables(connection: duckdb.DuckDBPyConnection) -> None:
         REJECTED_TABLE: f"the newest {REJECTED_LINES_KEPT:,} rejected lines, cut to {REJECTED_LINE_BYTES_KEPT:,} bytes",
         REASONS_TABLE: "every rejected line of history, counted by reason",
         warehouse.RUNS_TABLE: f"the newest {RUNS_KEPT:,} refreshes (times in UTC)",
-        INFO_TABLE: "what this snapshot covers: publish time, last bronze file read, newest event, line counts",
+        INFO_TABLE: "what this snapshot covers: publish time, last bronze file read, newest event, rejected lines",
     }
     for table, comment in comments.items():
         if _has_table(connection, "fresh", table):
@@ -291,16 +278,13 @@ def _write_info(connection: duckdb.DuckDBPyConnection, info: SnapshotInfo) -> No
         info.through_seq,
         info.newest_event_at,
         info.newest_landed_at,
-        info.lines,
-        info.new_events,
         info.rejected_lines,
-        info.blank_lines,
     ]
     connection.execute(f"insert into fresh.{INFO_TABLE} values ({', '.join('?' for _ in values)})", values)
 
 
 def _empty_info(published_at: datetime) -> SnapshotInfo:
-    return SnapshotInfo(published_at, None, 0, None, None, 0, 0, 0, 0)
+    return SnapshotInfo(published_at, None, 0, None, None, 0)
 
 
 def _attach_previous(connection: duckdb.DuckDBPyConnection, path: Path) -> bool:

@@ -109,13 +109,34 @@ def staged_through(connection: duckdb.DuckDBPyConnection) -> int:
     return int(row[0]) if row else 0
 
 
-def table_rows(connection: duckdb.DuckDBPyConnection) -> dict[str, int]:
-    """Rows of every silver and gold table, from DuckDB's own count (no scan: cheap whatever the history)."""
-    rows = connection.execute(
-        "select schema_name || '.' || table_name, estimated_size from duckdb_tables() "
-        "where database_name = current_database() and schema_name in ('silver', 'gold')"
+def batch_rows(connection: duckdb.DuckDBPyConnection, after_seq: int, through_seq: int) -> dict[str, int]:
+    """Rows of every silver and gold table: those from bronze files (after_seq, through_seq] where the
+    table has a file_seq (read by zonemaps: the batch's row groups only), else all of them (DuckDB's count)."""
+    tables = connection.execute(
+        """
+        select
+            tables.schema_name || '.' || tables.table_name,
+            tables.estimated_size,
+            count(columns.column_name) > 0
+        from duckdb_tables() as tables
+        left join duckdb_columns() as columns
+            on columns.table_oid = tables.table_oid and columns.column_name = 'file_seq'
+        where tables.database_name = current_database() and tables.schema_name in ('silver', 'gold')
+        group by all
+        order by 1
+        """
     ).fetchall()
-    return {str(name): int(size) for name, size in rows}
+    rows = {}
+    for table, size, has_file_seq in tables:
+        batch = (
+            connection.execute(
+                f"select count(*) from {table} where file_seq > ? and file_seq <= ?", [after_seq, through_seq]
+            ).fetchone()
+            if has_file_seq
+            else None
+        )
+        rows[str(table)] = int(batch[0] if batch else size)
+    return rows
 
 
 def batch_counts(connection: duckdb.DuckDBPyConnection, after_seq: int, through_seq: int) -> BatchCounts:
