@@ -13,8 +13,10 @@ from pathlib import Path
 
 import duckdb
 
+from bluesky_pipeline.refresh.metric_files import METRICS
+
 REPO = Path(__file__).resolve().parent.parent
-METRIC_FILES = ("likes-per-minutes.csv", "fast-likers.csv", "top-10-word.csv", "trending-posts.csv")
+METRIC_FILES = tuple(metric.name for metric in METRICS)
 
 
 @dataclass(frozen=True)
@@ -28,11 +30,22 @@ class Workspace:
         """Pipe `stream` through ./handle-stream into this workspace."""
         return run_executable("handle-stream", "--data-dir", str(self.data_dir), *args, stdin=stream, check=check)
 
-    def refresh(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[bytes]:
+    def refresh(
+        self, *args: str, check: bool = True, env: dict[str, str] | None = None
+    ) -> subprocess.CompletedProcess[bytes]:
         """Run ./periodic on this workspace."""
         return run_executable(
-            "periodic", "--data-dir", str(self.data_dir), "--metrics-dir", str(self.metrics_dir), *args, check=check
-        )
+            "periodic",
+            "--data-dir", str(self.data_dir),
+            "--metrics-dir", str(self.metrics_dir),
+            *args,
+            check=check,
+            env=env,
+        )  # fmt: skip
+
+    def query(self, *args: str, check: bool = True, stdin: bytes | None = None) -> subprocess.CompletedProcess[bytes]:
+        """Run ./query on this workspace's snapshot."""
+        return run_executable("query", "--data-dir", str(self.data_dir), *args, check=check, stdin=stdin)
 
     def metric(self, name: str) -> str:
         """The text of one metric file."""
@@ -54,17 +67,28 @@ class Workspace:
             connection.execute(f"attach if not exists '{transit}' as transit (read_only)")
             return connection.execute(sql).fetchall()
 
+    def snapshot(self, sql: str) -> list[tuple[object, ...]]:
+        """Rows of a query against the published snapshot, opened as any reader would (read-only)."""
+        with duckdb.connect(str(self.data_dir / "snapshot.duckdb"), read_only=True) as connection:
+            return connection.execute(sql).fetchall()
+
 
 def run_executable(
-    name: str, *args: str, stdin: bytes | None = None, check: bool = True, timeout: float = 300
+    name: str,
+    *args: str,
+    stdin: bytes | None = None,
+    check: bool = True,
+    timeout: float = 300,
+    env: dict[str, str] | None = None,
 ) -> subprocess.CompletedProcess[bytes]:
-    """Run one of the root executables; with `check`, fail with its stderr when it exits non-zero."""
+    """Run one of the root executables (with `env` added to its environment); with `check`, fail with
+    its stderr when it exits non-zero."""
     completed = subprocess.run(
         [str(REPO / name), *args],
         input=stdin if stdin is not None else b"",
         capture_output=True,
         timeout=timeout,
-        env=child_environment(),
+        env=child_environment() | (env or {}),
         cwd=REPO,
         check=False,
     )

@@ -1,25 +1,37 @@
 """./periodic: bring the warehouse and every metric file up to date with what has landed, then exit.
 
 One refresh: take the lock, find the bronze files that may be read, `dbt build` (models and data
-tests), export the marts to CSV, record the run in ops.periodic_runs, print a short summary.
+tests), export the marts to CSV, publish the snapshot, record the run in ops.periodic_runs, print a
+short summary. `--status` reads the snapshot only; `--freshness` runs dbt's source freshness.
 """
 
 from __future__ import annotations
 
+import contextlib
 import sys
 import time
 from collections.abc import Sequence
-from datetime import datetime
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
 
+from bluesky_pipeline import bronze_layout
 from bluesky_pipeline.cli_support import ArgumentParser, CliError, data_dir_argument, metrics_dir_argument
-from bluesky_pipeline.refresh import warehouse
-from bluesky_pipeline.refresh.bronze_scan import scan_bronze
-from bluesky_pipeline.refresh.dbt_build import BuildResult, build
-from bluesky_pipeline.refresh.export import export_metrics
-from bluesky_pipeline.refresh.lock import RefreshAlreadyRunningError, RefreshLock
+from bluesky_pipeline.refresh import snapshot, status, warehouse
+from bluesky_pipeline.refresh.bronze_scan import BronzeScan, scan_bronze
+from bluesky_pipeline.refresh.dbt_build import (
+    BuildResult,
+    DbtProjectMissingError,
+    build,
+    check_project,
+    freshness,
+    log_path,
+)
+from bluesky_pipeline.refresh.export import MetricsDirError, check_metrics_dir, export_metrics
+from bluesky_pipeline.refresh.lock import RefreshAlreadyRunningError, RefreshLock, RefreshLockError
+from bluesky_pipeline.refresh.progress import BuildProgress
 
 PROG = "periodic"
 
@@ -28,10 +40,14 @@ examples:
   ./periodic                      refresh data/ and write metrics/*.csv
   watch -n 30 ./periodic          keep the metrics fresh while ./handle-stream runs
   ./periodic --full-refresh       rebuild silver and gold from every bronze file
+  ./periodic --status             last refresh, lag, files waiting, rejected lines (never waits)
+  ./periodic --freshness          dbt source freshness on bronze (waits for a running refresh)
 
 Safe to run while ./handle-stream is landing events: only ./periodic opens the warehouse.
 A second ./periodic exits at once saying a refresh is already running (or waits, with --wait).
-Every run is recorded in the warehouse table ops.periodic_runs.
+Every run is recorded in ops.periodic_runs; after each run the marts, the run records and the
+rejected lines are published to <data-dir>/snapshot.duckdb: query it with ./query, any time.
+dbt's log: <data-dir>/dbt/logs/dbt.log.
 """
 
 
@@ -44,10 +60,21 @@ def build_parser() -> ArgumentParser:
     data_dir_argument(parser)
     metrics_dir_argument(parser)
     parser.add_argument("--wait", action="store_true", help="wait for a running refresh instead of exiting")
-    parser.add_argument(
+    mode = parser.add_mutually_exclusive_group()
+    mode.add_argument(
         "--full-refresh",
         action="store_true",
         help="rebuild every model from all bronze files instead of reading only what is new",
+    )
+    mode.add_argument(
+        "--status",
+        action="store_true",
+        help="show the last refresh, the lag, bronze files waiting and rejected lines, from the snapshot",
+    )
+    mode.add_argument(
+        "--freshness",
+        action="store_true",
+        help="run dbt source freshness on bronze (exit 1 when stale); waits for a running refresh",
     )
     return parser
 
@@ -55,85 +82,218 @@ def build_parser() -> ArgumentParser:
 def main(argv: Sequence[str]) -> int:
     args = build_parser().parse_args(argv)
     data_dir: Path = args.data_dir
+    if args.status:
+        return status.show(data_dir, args.metrics_dir, sys.stdout)
+    try:
+        check_project()
+    except DbtProjectMissingError as error:
+        raise CliError(str(error)) from None
+    _prepare_data_dir(data_dir)
+    with contextlib.ExitStack() as stack:
+        lock = _take_lock(stack, data_dir, wait=args.wait or args.freshness)
+        if lock is None:
+            code = 0
+        elif args.freshness:
+            code = _freshness(data_dir, lock)
+        else:
+            code = _refresh(data_dir, args.metrics_dir, lock, full_refresh=args.full_refresh)
+    return code
+
+
+def _prepare_data_dir(data_dir: Path) -> None:
+    if data_dir.exists() and not data_dir.is_dir():
+        raise CliError(f"data directory {data_dir} is not a directory")
     try:
         data_dir.mkdir(parents=True, exist_ok=True)
     except OSError as error:
         raise CliError(f"cannot create data directory {data_dir}: {error.strerror}") from None
+
+
+def _take_lock(stack: contextlib.ExitStack, data_dir: Path, *, wait: bool) -> RefreshLock | None:
+    """The refresh lock, held until `stack` closes; None when another refresh holds it and not `wait`."""
     try:
-        with RefreshLock(data_dir, wait=args.wait) as lock:
-            return _refresh(data_dir, args.metrics_dir, lock, full_refresh=args.full_refresh)
-    except RefreshAlreadyRunningError as running:
-        print(f"{PROG}: a refresh is already running (pid {running}); nothing to do")
-        return 0
+        try:
+            return stack.enter_context(RefreshLock(data_dir, wait=False))
+        except RefreshAlreadyRunningError as running:
+            if not wait:
+                print(f"{PROG}: a refresh is already running (pid {running}); nothing to do")
+                return None
+            print(f"{PROG}: waiting for the refresh running as pid {running} to finish", file=sys.stderr, flush=True)
+        return stack.enter_context(RefreshLock(data_dir, wait=True))
+    except RefreshLockError as error:
+        raise CliError(str(error)) from None
+
+
+@dataclass
+class Refresh:
+    """One refresh as it goes: what it reads, what dbt did, what went wrong (one line each)."""
+
+    started_at: datetime
+    scan: BronzeScan
+    after_seq: int = 0
+    result: BuildResult = field(default_factory=BuildResult)
+    counts: warehouse.BatchCounts = field(default_factory=warehouse.BatchCounts)
+    failures: list[str] = field(default_factory=list)
+
+    def record(self) -> warehouse.RunRecord:
+        result = self.result
+        return warehouse.RunRecord(
+            started_at=self.started_at,
+            finished_at=datetime.now(UTC),
+            status="failed" if self.failures else "success",
+            through_seq=self.scan.through_seq,
+            counts=self.counts,
+            models_built=result.models_built,
+            tests_passed=result.tests_passed,
+            tests_failed=result.tests_failed,
+            tests_warned=result.tests_warned,
+            warnings=tuple(result.warnings),
+            message="; ".join(self.failures),
+        )
 
 
 def _refresh(data_dir: Path, metrics_dir: Path, lock: RefreshLock, *, full_refresh: bool) -> int:
-    started_at, started = datetime.now(), time.monotonic()
+    started = time.monotonic()
+    scan = _scan_bronze(data_dir)
+    if scan is None:
+        return 0
+    _check_metrics_dir(metrics_dir)
+    refresh = Refresh(started_at=datetime.now(UTC), scan=scan)
+    progress = BuildProgress(sys.stderr, PROG, live=sys.stderr.isatty())
+    refresh.after_seq = _batch_start(data_dir, refresh, full_refresh=full_refresh)
+    if not refresh.failures:
+        _build(data_dir, refresh, lock, progress, full_refresh=full_refresh)
+    _finish(data_dir, metrics_dir, refresh, progress, full_refresh=full_refresh)
+    _print_summary(refresh, time.monotonic() - started, metrics_dir)
+    return _report_failures(refresh.failures, refresh.result.nodes_skipped)
+
+
+def _scan_bronze(data_dir: Path) -> BronzeScan | None:
+    """The bronze files that may be read; None (having said so) when nothing has landed at all."""
     scan = scan_bronze(data_dir)
+    if scan.through_seq == 0 and scan.first_missing_seq is None:
+        print(
+            f"{PROG}: no bronze files in {bronze_layout.events_dir(data_dir)}: nothing has landed there yet "
+            f"(./handle-stream --data-dir {data_dir} writes them); nothing to refresh"
+        )
+        return None
     if scan.first_missing_seq is not None:
         print(
             f"{PROG}: warning: bronze file #{scan.first_missing_seq} is missing; "
             f"reading up to #{scan.through_seq} until it appears",
             file=sys.stderr,
         )
+    return scan
+
+
+def _check_metrics_dir(metrics_dir: Path) -> None:
+    try:
+        check_metrics_dir(metrics_dir)
+    except MetricsDirError as error:
+        raise CliError(str(error)) from None
+
+
+def _batch_start(data_dir: Path, refresh: Refresh, *, full_refresh: bool) -> int:
+    """The last bronze file already staged (0 for a full refresh), or a failure when the warehouse is locked."""
     try:
         warehouse.drop_transit_if_read(data_dir, rebuilding=full_refresh)
         with warehouse.connect(data_dir) as connection:
-            after_seq = 0 if full_refresh else warehouse.staged_through(connection)
+            return 0 if full_refresh else warehouse.staged_through(connection)
     except duckdb.Error as error:
-        raise CliError(f"cannot open the warehouse in {data_dir}: {_first_line(error)}") from None
-    result = build(data_dir, after_seq, scan.through_seq, full_refresh=full_refresh, inherit_fds=(lock.fd,))
-    failures = list(result.failures)
-    counts = warehouse.BatchCounts()
+        refresh.failures.append(f"cannot open the warehouse in {data_dir}: {_first_line(error)}")
+        return 0
+
+
+def _build(data_dir: Path, refresh: Refresh, lock: RefreshLock, progress: BuildProgress, *, full_refresh: bool) -> None:
+    scan, after_seq = refresh.scan, refresh.after_seq
+    new_files = f"bronze files #{after_seq + 1}-#{scan.through_seq}" if scan.through_seq > after_seq else "no new file"
+    progress.begin(f"dbt build of {new_files}; dbt's log: {log_path(data_dir)}")
+    refresh.result = build(
+        data_dir, after_seq, scan.through_seq, full_refresh=full_refresh, progress=progress, inherit_fds=(lock.fd,)
+    )
+    refresh.failures.extend(refresh.result.failures)
+
+
+def _finish(
+    data_dir: Path, metrics_dir: Path, refresh: Refresh, progress: BuildProgress, *, full_refresh: bool
+) -> None:
+    """Export the metrics, publish the snapshot and record the run: whatever part of it still can be done."""
+    succeeded = refresh.result.succeeded
     try:
         with warehouse.connect(data_dir) as connection:
-            counts = warehouse.batch_counts(connection, after_seq, scan.through_seq if result.succeeded else after_seq)
-            if result.succeeded:
-                try:
-                    export_metrics(connection, metrics_dir)
-                except OSError as error:
-                    failures.append(f"cannot write metrics to {metrics_dir}: {error.strerror}")
-            warehouse.record_run(
-                connection,
-                warehouse.RunRecord(
-                    started_at=started_at,
-                    finished_at=datetime.now(),
-                    status="failed" if failures else "success",
-                    through_seq=scan.through_seq,
-                    counts=counts,
-                    models_built=result.models_built,
-                    tests_passed=result.tests_passed,
-                    tests_failed=result.tests_failed,
-                    message="; ".join(failures),
-                ),
-            )
+            through = refresh.scan.through_seq if succeeded else refresh.after_seq
+            refresh.counts = warehouse.batch_counts(connection, refresh.after_seq, through)
+            if succeeded:
+                progress.rows(warehouse.batch_rows(connection, refresh.after_seq, refresh.scan.through_seq))
+                _export(connection, metrics_dir, refresh)
+            _publish(connection, data_dir, refresh, refreshed=succeeded, rebuild=full_refresh)
+            warehouse.record_run(connection, refresh.record())
     except duckdb.Error as error:
-        if not failures:
-            failures.append(f"cannot record the run in the warehouse: {_first_line(error)}")
-        else:  # the refresh already failed, most likely for the same reason: say it once
-            print(f"{PROG}: the failed run could not be recorded in the warehouse either", file=sys.stderr)
-    _print_summary(counts, result, time.monotonic() - started, None if failures else metrics_dir)
-    if failures:
-        for failure in failures:
-            print(f"{PROG}: error: {failure}", file=sys.stderr)
-        print(f"{PROG}: refresh failed; the previous metric files are left in place", file=sys.stderr)
+        if not refresh.failures:
+            refresh.failures.append(f"cannot record the run in the warehouse: {_first_line(error)}")
+        # The warehouse cannot be read (held open by someone, a full disk): publish the failed run alone,
+        # so that ./periodic --status tells what is wrong.
+        with warehouse.open_duckdb() as memory:
+            _publish(memory, data_dir, refresh, refreshed=False, rebuild=False)
+
+
+def _export(connection: duckdb.DuckDBPyConnection, metrics_dir: Path, refresh: Refresh) -> None:
+    try:
+        export_metrics(connection, metrics_dir)
+    except OSError as error:
+        refresh.failures.append(f"cannot write metrics to {metrics_dir}: {error.strerror}")
+
+
+def _publish(
+    connection: duckdb.DuckDBPyConnection, data_dir: Path, refresh: Refresh, *, refreshed: bool, rebuild: bool
+) -> None:
+    try:
+        snapshot.publish(connection, data_dir, refresh.record(), refreshed=refreshed, rebuild=rebuild)
+    except (OSError, duckdb.Error) as error:
+        detail = error.strerror if isinstance(error, OSError) else _first_line(error)
+        if not refresh.failures:  # after a failure, most likely for the same reason: said once
+            refresh.failures.append(f"cannot publish {snapshot.snapshot_path(data_dir)}: {detail}")
+
+
+def _freshness(data_dir: Path, lock: RefreshLock) -> int:
+    scan = _scan_bronze(data_dir)
+    if scan is None:
         return 1
-    return 0
+    progress = BuildProgress(sys.stderr, PROG, live=False)
+    checked = freshness(data_dir, scan.through_seq, progress=progress, inherit_fds=(lock.fd,))
+    if checked.newest_landed_at is None or checked.age_s is None:
+        raise CliError(f"bronze freshness could not be checked: {checked.message}")
+    landed = checked.newest_landed_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")
+    print(
+        f"{PROG}: bronze freshness: {checked.status}: the newest bronze file landed at {landed} UTC, "
+        f"{status.format_age(checked.age_s)} ago"
+    )
+    return 0 if checked.status == "pass" else 1
 
 
 def _first_line(error: Exception) -> str:
     return str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
 
 
-def _print_summary(
-    counts: warehouse.BatchCounts, result: BuildResult, seconds: float, metrics_dir: Path | None
-) -> None:
+def _print_summary(refresh: Refresh, seconds: float, metrics_dir: Path) -> None:
+    counts, result = refresh.counts, refresh.result
     repeats = counts.events - counts.new_events
     tests = f"{result.tests_passed} passed, {result.tests_failed} failed"
-    if result.tests_warned:
-        tests += f", {result.tests_warned} warned"
+    if result.warnings:
+        tests += f", {len(result.warnings)} warned ({', '.join(result.warnings)})"
     print(
         f"{PROG}: {counts.new_events:,} new events ({repeats:,} repeats), {counts.rejected:,} rejected lines, "
         f"{counts.blank:,} blank; data tests {tests}; {seconds:.1f} s"
-        + (f"; metrics in {metrics_dir}/" if metrics_dir else "")
+        + ("" if refresh.failures else f"; metrics in {metrics_dir}/")
     )
+
+
+def _report_failures(failures: list[str], nodes_skipped: int) -> int:
+    """One line per failure on stderr, then what was kept; the exit code."""
+    if not failures:
+        return 0
+    for failure in failures:
+        print(f"{PROG}: error: {failure}", file=sys.stderr)
+    skipped = f" ({nodes_skipped} dbt nodes after it skipped)" if nodes_skipped else ""
+    print(f"{PROG}: refresh failed{skipped}; the previous metric files are left in place", file=sys.stderr)
+    return 1
