@@ -7,7 +7,7 @@
 
 {#- A DID: "did:", a lowercase method, ":", then [a-zA-Z0-9._:%-], not ending in ":" or "%"; at most 2,048 characters. -#}
 {% macro is_did(value) -%}
-    (length({{ value }}) <= 2048 and regexp_full_match({{ value }}, 'did:[a-z]+:[a-zA-Z0-9._:%-]*[a-zA-Z0-9._-]'))
+    (length({{ value }}) <= 2048 and {{ regexp_full_match(value, 'did:[a-z]+:[a-zA-Z0-9._:%-]*[a-zA-Z0-9._-]') }})
 {%- endmacro %}
 
 {#-
@@ -19,11 +19,11 @@
 {% macro is_nsid(value) -%}
     (
         length({{ value }}) <= 317
-        and regexp_full_match(
-            {{ value }},
+        and {{ regexp_full_match(
+            value,
             '[a-zA-Z](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)+\.[a-zA-Z][a-zA-Z0-9]{0,62}'
-        )
-        and length({{ value }}) - strpos(reverse({{ value }}), '.') <= 253
+        ) }}
+        and length({{ value }}) - {{ strpos('reverse(' ~ value ~ ')', "'.'") }} <= 253
     )
 {%- endmacro %}
 
@@ -31,7 +31,7 @@
 {% macro is_record_key(value) -%}
     (
         length({{ value }}) <= 512
-        and regexp_full_match({{ value }}, '[A-Za-z0-9._:~-]+')
+        and {{ regexp_full_match(value, '[A-Za-z0-9._:~-]+') }}
         and {{ value }} not in ('.', '..')
     )
 {%- endmacro %}
@@ -43,7 +43,7 @@
 -#}
 {% macro is_post_uri(value) -%}
     (
-        starts_with({{ value }}, 'at://')
+        {{ starts_with(value, "'at://'") }}
         and length({{ value }}) <= 8192
         and length({{ value }}) - length(replace({{ value }}, '/', '')) = 4
         and split_part({{ value }}, '/', 4) = 'app.bsky.feed.post'

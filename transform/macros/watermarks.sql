@@ -8,17 +8,7 @@
     children have not read yet, since dbt runs a model only after its parents succeed.
 -#}
 
-{% macro create_watermarks_table() %}
-    create schema if not exists silver;
-    create table if not exists silver.watermarks (
-        model_name varchar primary key,
-        through_seq bigint not null,
-        stream_at timestamp,
-        updated_at timestamp not null
-    );
-    -- A warehouse made before stream times were recorded (run ./periodic --full-refresh once after).
-    alter table silver.watermarks add column if not exists stream_at timestamp;
-{% endmacro %}
+{% macro create_watermarks_table() %}{{ return(adapter.dispatch('create_watermarks_table')()) }}{% endmacro %}
 
 {#-
     Highest bronze file sequence number this run may read: ./periodic sets it to the end of the
@@ -54,10 +44,7 @@
 {% endmacro %}
 
 {#- Post-hook: this model now holds everything up to bronze_through_seq, where the stream time is stream_clock(). -#}
-{% macro save_watermark() %}
-    insert or replace into silver.watermarks (model_name, through_seq, stream_at, updated_at)
-    values ('{{ this.identifier }}', {{ bronze_through_seq() }}, {{ stream_clock() }}, current_timestamp::timestamp)
-{% endmacro %}
+{% macro save_watermark() %}{{ return(adapter.dispatch('save_watermark')()) }}{% endmacro %}
 
 {#-
     The stream time at bronze_through_seq, as SQL: staging records it when it has read the batch, and
@@ -77,22 +64,22 @@
 -#}
 {% macro watermark_stream_at() %}
     {%- if not starts_at_watermark() -%}
-        {{ return('null::timestamp') }}
+        {{ return('cast(null as timestamp)') }}
     {%- endif -%}
     {%- set query -%}
-        select max(stream_at)::varchar from silver.watermarks where model_name = '{{ this.identifier }}'
+        select cast(max(stream_at) as {{ string_type() }}) from silver.watermarks where model_name = '{{ this.identifier }}'
     {%- endset -%}
     {%- set value = run_query(query).columns[0].values()[0] -%}
-    {{ return("null::timestamp" if value is none else "timestamp '" ~ value ~ "'") }}
+    {{ return("cast(null as timestamp)" if value is none else "timestamp '" ~ value ~ "'") }}
 {% endmacro %}
 
 {#- The stream time at bronze_through_seq, once staging has run, as a SQL timestamp literal (null: no event yet). -#}
 {% macro stream_clock_literal() %}
     {%- if not execute -%}
-        {{ return('null::timestamp') }}
+        {{ return('cast(null as timestamp)') }}
     {%- endif -%}
-    {%- set value = run_query("select max(stream_at)::varchar from silver.watermarks where model_name = 'stg_bronze__lines'").columns[0].values()[0] -%}
-    {{ return("null::timestamp" if value is none else "timestamp '" ~ value ~ "'") }}
+    {%- set value = run_query("select cast(max(stream_at) as " ~ string_type() ~ ") from silver.watermarks where model_name = 'stg_bronze__lines'").columns[0].values()[0] -%}
+    {{ return("cast(null as timestamp)" if value is none else "timestamp '" ~ value ~ "'") }}
 {% endmacro %}
 
 {#- The filter selecting this run's batch of an upstream model with a file_seq column. -#}
@@ -106,19 +93,7 @@
     watermark yet keeps everything), and so are rows past staging's own watermark: a run killed
     after its insert committed but before its watermark was saved stages the same files again.
 -#}
-{% macro delete_rows_every_child_has_read() %}
-    {%- if execute and is_incremental() -%}
-        {%- set readers = incremental_readers(model.unique_id) -%}
-        delete from {{ this }}
-        where
-            file_seq > {{ watermark() }}
-            or file_seq <= (
-                select case when count(*) = {{ readers | length }} then min(through_seq) else 0 end
-                from silver.watermarks
-                where model_name in ('{{ readers | join("', '") }}')
-            )
-    {%- endif -%}
-{% endmacro %}
+{% macro delete_rows_every_child_has_read() %}{{ return(adapter.dispatch('delete_rows_every_child_has_read')()) }}{% endmacro %}
 
 {#- The names of the incremental models that read the node `unique_id`, directly or through views. -#}
 {% macro incremental_readers(unique_id) %}
@@ -139,23 +114,11 @@
     Pre-hook of int_event_copies_tracked: copies whose stream time is more than the dedup window
     behind the stream time at the model's watermark can never make a later copy a repeat.
 -#}
-{% macro forget_copies_behind_the_dedup_window() %}
-    {%- if execute and is_incremental() -%}
-        delete from {{ this }}
-        where stream_at < {{ watermark_stream_at() }} - interval '{{ var("dedup_window_hours") }} hours'
-    {%- endif -%}
-{% endmacro %}
+{% macro forget_copies_behind_the_dedup_window() %}{{ return(adapter.dispatch('forget_copies_behind_the_dedup_window')()) }}{% endmacro %}
 
 {#-
     Pre-hook of int_likes_extracted: a like that is not late (at most like_lateness_hours behind the
     stream) has its fast-liker window within the fast-liker window of its own time, so likes further
     back than both, from the stream time at the model's watermark, are never read again.
 -#}
-{% macro forget_likes_behind_the_lateness_horizon() %}
-    {%- if execute and is_incremental() -%}
-        delete from {{ this }}
-        where liked_at < {{ watermark_stream_at() }}
-            - interval '{{ var("like_lateness_hours") }} hours'
-            - interval '{{ var("fast_liker_window_seconds") }} seconds'
-    {%- endif -%}
-{% endmacro %}
+{% macro forget_likes_behind_the_lateness_horizon() %}{{ return(adapter.dispatch('forget_likes_behind_the_lateness_horizon')()) }}{% endmacro %}

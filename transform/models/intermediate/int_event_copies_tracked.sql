@@ -25,7 +25,7 @@ events as (
 -- found by grouping (first on a 64-bit hash of the key, cheaper; then exactly, among those
 -- candidates), and only their copies are ranked.
 repeated_hashes as (
-    select hash(event_key) as key_hash
+    select {{ key_hash('event_key') }} as key_hash
     from events
     group by key_hash
     having count(*) > 1
@@ -34,7 +34,7 @@ repeated_hashes as (
 repeated_in_batch as (
     select event_key
     from events
-    where hash(event_key) in (select repeated_hashes.key_hash from repeated_hashes)
+    where {{ key_hash('event_key') }} in (select repeated_hashes.key_hash from repeated_hashes)
     group by event_key
     having count(*) > 1
 ),

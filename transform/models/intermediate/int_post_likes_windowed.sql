@@ -2,7 +2,8 @@
     materialized='incremental',
     incremental_strategy='delete+insert',
     unique_key='post_uri',
-    post_hook=["delete from {{ this }} where likes = 0", "{{ save_watermark() }}"],
+    forget_rows_where='likes = 0',
+    post_hook=["{{ forget_rows() }}", "{{ save_watermark() }}"],
 ) }}
 
 -- For each post, its likes in the trending window: the trending_window_minutes of event time that
