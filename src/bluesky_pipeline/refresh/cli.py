@@ -224,7 +224,7 @@ def _finish(
             through = refresh.scan.through_seq if succeeded else refresh.after_seq
             refresh.counts = warehouse.batch_counts(connection, refresh.after_seq, through)
             if succeeded:
-                progress.rows(warehouse.batch_rows(connection, refresh.after_seq, refresh.scan.through_seq))
+                progress.rows(lambda: warehouse.batch_rows(connection, refresh.after_seq, refresh.scan.through_seq))
                 _export(connection, metrics_dir, refresh)
             _publish(connection, data_dir, refresh, refreshed=succeeded, rebuild=full_refresh)
             warehouse.record_run(connection, refresh.record())

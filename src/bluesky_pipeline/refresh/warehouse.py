@@ -140,27 +140,32 @@ def staged_through(connection: duckdb.DuckDBPyConnection) -> int:
 
 
 def batch_rows(connection: duckdb.DuckDBPyConnection, after_seq: int, through_seq: int) -> dict[str, int]:
-    """Rows of every silver and gold table: those from bronze files (after_seq, through_seq] where the
-    table has a file_seq (read by zonemaps: the batch's row groups only), else all of them (DuckDB's count)."""
+    """Rows of every silver and gold table (staging's in the transit database too): those from bronze
+    files (after_seq, through_seq] where the table has a file_seq (read by zonemaps: the batch's row
+    groups only), else all of them (DuckDB's count). Keyed by schema.table, as dbt names them."""
     tables = connection.execute(
-        """
+        f"""
         select
+            tables.database_name,
             tables.schema_name || '.' || tables.table_name,
             tables.estimated_size,
             count(columns.column_name) > 0
         from duckdb_tables() as tables
         left join duckdb_columns() as columns
             on columns.table_oid = tables.table_oid and columns.column_name = 'file_seq'
-        where tables.database_name = current_database() and tables.schema_name in ('silver', 'gold')
+        where
+            tables.database_name in (current_database(), '{TRANSIT_ALIAS}')
+            and tables.schema_name in ('silver', 'gold')
         group by all
-        order by 1
+        order by 2
         """
     ).fetchall()
     rows = {}
-    for table, size, has_file_seq in tables:
+    for database, table, size, has_file_seq in tables:
         batch = (
             connection.execute(
-                f"select count(*) from {table} where file_seq > ? and file_seq <= ?", [after_seq, through_seq]
+                f"select count(*) from {database}.{table} where file_seq > ? and file_seq <= ?",
+                [after_seq, through_seq],
             ).fetchone()
             if has_file_seq
             else None
