@@ -3,7 +3,9 @@
     landed_at, line, original_size. Read with file pruning: DuckDB skips files by name before opening
     them, so a refresh costs what landed, not the whole history.
 -#}
-{% macro bronze_lines(source_relation, after_seq, through_seq) %}
+{% macro bronze_lines(source_relation, after_seq, through_seq) %}{{ return(adapter.dispatch('bronze_lines')(source_relation, after_seq, through_seq)) }}{% endmacro %}
+
+{% macro default__bronze_lines(source_relation, after_seq, through_seq) %}
     {%- if through_seq <= after_seq -%}
         {#- Nothing new (or no file yet): an empty relation of the same shape; never glob an empty directory. -#}
         (
@@ -31,5 +33,13 @@
 {% endmacro %}
 
 {% macro bronze_file_path(seq) -%}
-    {{ env_var("BLUESKY_DATA_DIR", "../data") }}/bronze/events/events-{{ "%012d" | format(seq) }}.parquet
+    {{ bronze_events_dir() }}/events-{{ "%012d" | format(seq) }}.parquet
 {%- endmacro %}
+
+{#- The directory of the live bronze files. -#}
+{% macro bronze_events_dir() -%}
+    {{ env_var("BLUESKY_DATA_DIR", "../data") }}/bronze/events
+{%- endmacro %}
+
+{#- On-run-start: the bronze source as the engine sees it (engines/bronze.sql). -#}
+{% macro create_bronze_source() %}{{ return(adapter.dispatch('create_bronze_source')()) }}{% endmacro %}

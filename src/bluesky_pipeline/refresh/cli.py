@@ -8,6 +8,7 @@ short summary. `--status` reads the snapshot only; `--freshness` runs dbt's sour
 from __future__ import annotations
 
 import contextlib
+import os
 import sys
 import time
 from collections.abc import Sequence
@@ -21,6 +22,7 @@ from bluesky_pipeline import bronze_layout
 from bluesky_pipeline.cli_support import ArgumentParser, CliError, data_dir_argument, metrics_dir_argument
 from bluesky_pipeline.refresh import snapshot, status, warehouse
 from bluesky_pipeline.refresh.bronze_scan import BronzeScan, scan_bronze
+from bluesky_pipeline.refresh.engine import DEFAULT_ENGINE, ENGINE_ENV, ENGINES, EngineUnavailableError, check_engine
 from bluesky_pipeline.refresh.dbt_build import (
     BuildResult,
     DbtProjectMissingError,
@@ -42,6 +44,7 @@ examples:
   ./periodic --full-refresh       rebuild silver and gold from every bronze file
   ./periodic --status             last refresh, lag, files waiting, rejected lines (never waits)
   ./periodic --freshness          dbt source freshness on bronze (waits for a running refresh)
+  ./periodic --engine spark       the same refresh on Apache Spark (uv sync --frozen --extra spark)
 
 Safe to run while ./handle-stream is landing events: only ./periodic opens the warehouse.
 A second ./periodic exits at once saying a refresh is already running (or waits, with --wait).
@@ -59,6 +62,13 @@ def build_parser() -> ArgumentParser:
     )
     data_dir_argument(parser)
     metrics_dir_argument(parser)
+    parser.add_argument(
+        "--engine",
+        choices=ENGINES,
+        default=os.environ.get(ENGINE_ENV) or DEFAULT_ENGINE,
+        help=f"the engine that runs the dbt project (default: ${ENGINE_ENV}, else {DEFAULT_ENGINE}); "
+        "a data directory keeps one engine's warehouse (docs/scaling-out.md)",
+    )
     parser.add_argument("--wait", action="store_true", help="wait for a running refresh instead of exiting")
     mode = parser.add_mutually_exclusive_group()
     mode.add_argument(
@@ -86,7 +96,8 @@ def main(argv: Sequence[str]) -> int:
         return status.show(data_dir, args.metrics_dir, sys.stdout)
     try:
         check_project()
-    except DbtProjectMissingError as error:
+        check_engine(args.engine)
+    except (DbtProjectMissingError, EngineUnavailableError) as error:
         raise CliError(str(error)) from None
     _prepare_data_dir(data_dir)
     with contextlib.ExitStack() as stack:
@@ -94,9 +105,9 @@ def main(argv: Sequence[str]) -> int:
         if lock is None:
             code = 0
         elif args.freshness:
-            code = _freshness(data_dir, lock)
+            code = _freshness(data_dir, lock, args.engine)
         else:
-            code = _refresh(data_dir, args.metrics_dir, lock, full_refresh=args.full_refresh)
+            code = _refresh(data_dir, args.metrics_dir, lock, args.engine, full_refresh=args.full_refresh)
     return code
 
 
@@ -130,6 +141,7 @@ class Refresh:
 
     started_at: datetime
     scan: BronzeScan
+    engine: str = DEFAULT_ENGINE
     after_seq: int = 0
     result: BuildResult = field(default_factory=BuildResult)
     counts: warehouse.BatchCounts = field(default_factory=warehouse.BatchCounts)
@@ -152,13 +164,13 @@ class Refresh:
         )
 
 
-def _refresh(data_dir: Path, metrics_dir: Path, lock: RefreshLock, *, full_refresh: bool) -> int:
+def _refresh(data_dir: Path, metrics_dir: Path, lock: RefreshLock, engine: str, *, full_refresh: bool) -> int:
     started = time.monotonic()
     scan = _scan_bronze(data_dir)
     if scan is None:
         return 0
     _check_metrics_dir(metrics_dir)
-    refresh = Refresh(started_at=datetime.now(UTC), scan=scan)
+    refresh = Refresh(started_at=datetime.now(UTC), scan=scan, engine=engine)
     progress = BuildProgress(sys.stderr, PROG, live=sys.stderr.isatty())
     refresh.after_seq = _batch_start(data_dir, refresh, full_refresh=full_refresh)
     if not refresh.failures:
@@ -196,8 +208,9 @@ def _check_metrics_dir(metrics_dir: Path) -> None:
 def _batch_start(data_dir: Path, refresh: Refresh, *, full_refresh: bool) -> int:
     """The last bronze file already staged (0 for a full refresh), or a failure when the warehouse is locked."""
     try:
-        warehouse.drop_transit_if_read(data_dir, rebuilding=full_refresh)
-        with warehouse.connect(data_dir) as connection:
+        if refresh.engine == "duckdb":
+            warehouse.drop_transit_if_read(data_dir, rebuilding=full_refresh)
+        with warehouse.connect(data_dir, refresh.engine) as connection:
             return 0 if full_refresh else warehouse.staged_through(connection)
     except duckdb.Error as error:
         refresh.failures.append(f"cannot open the warehouse in {data_dir}: {_first_line(error)}")
@@ -209,7 +222,13 @@ def _build(data_dir: Path, refresh: Refresh, lock: RefreshLock, progress: BuildP
     new_files = f"bronze files #{after_seq + 1}-#{scan.through_seq}" if scan.through_seq > after_seq else "no new file"
     progress.begin(f"dbt build of {new_files}; dbt's log: {log_path(data_dir)}")
     refresh.result = build(
-        data_dir, after_seq, scan.through_seq, full_refresh=full_refresh, progress=progress, inherit_fds=(lock.fd,)
+        data_dir,
+        after_seq,
+        scan.through_seq,
+        full_refresh=full_refresh,
+        progress=progress,
+        inherit_fds=(lock.fd,),
+        engine=refresh.engine,
     )
     refresh.failures.extend(refresh.result.failures)
 
@@ -220,7 +239,7 @@ def _finish(
     """Export the metrics, publish the snapshot and record the run: whatever part of it still can be done."""
     succeeded = refresh.result.succeeded
     try:
-        with warehouse.connect(data_dir) as connection:
+        with warehouse.connect(data_dir, refresh.engine) as connection:
             through = refresh.scan.through_seq if succeeded else refresh.after_seq
             refresh.counts = warehouse.batch_counts(connection, refresh.after_seq, through)
             if succeeded:
@@ -255,12 +274,12 @@ def _publish(
             refresh.failures.append(f"cannot publish {snapshot.snapshot_path(data_dir)}: {detail}")
 
 
-def _freshness(data_dir: Path, lock: RefreshLock) -> int:
+def _freshness(data_dir: Path, lock: RefreshLock, engine: str) -> int:
     scan = _scan_bronze(data_dir)
     if scan is None:
         return 1
     progress = BuildProgress(sys.stderr, PROG, live=False)
-    checked = freshness(data_dir, scan.through_seq, progress=progress, inherit_fds=(lock.fd,))
+    checked = freshness(data_dir, scan.through_seq, progress=progress, inherit_fds=(lock.fd,), engine=engine)
     if checked.newest_landed_at is None or checked.age_s is None:
         raise CliError(f"bronze freshness could not be checked: {checked.message}")
     landed = checked.newest_landed_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")

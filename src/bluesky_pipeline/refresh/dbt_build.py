@@ -27,6 +27,7 @@ from types import FrameType
 from typing import IO
 
 from bluesky_pipeline.cli_support import DATA_DIR_ENV
+from bluesky_pipeline.refresh.engine import DBT_TARGETS, DEFAULT_ENGINE
 from bluesky_pipeline.refresh.progress import BuildProgress
 
 PROJECT_DIR = Path(__file__).resolve().parents[3] / "transform"
@@ -85,6 +86,7 @@ def build(
     full_refresh: bool,
     progress: BuildProgress,
     inherit_fds: tuple[int, ...] = (),
+    engine: str = DEFAULT_ENGINE,
 ) -> BuildResult:
     """`dbt build` against the warehouse in `data_dir`, reading bronze files up to `through_seq`.
 
@@ -96,7 +98,7 @@ def build(
     """
     results_file = _target_dir(data_dir) / "run_results.json"
     results_file.unlink(missing_ok=True)
-    command = [*_dbt_command("build", data_dir), "--exclude", "test_type:unit"]
+    command = [*_dbt_command("build", data_dir, engine), "--exclude", "test_type:unit"]
     if full_refresh:
         command.append("--full-refresh")
     env = _environment(data_dir, through_seq) | {TESTS_AFTER_SEQ_ENV: str(after_seq)}
@@ -109,12 +111,17 @@ def build(
 
 
 def freshness(
-    data_dir: Path, through_seq: int, *, progress: BuildProgress, inherit_fds: tuple[int, ...] = ()
+    data_dir: Path,
+    through_seq: int,
+    *,
+    progress: BuildProgress,
+    inherit_fds: tuple[int, ...] = (),
+    engine: str = DEFAULT_ENGINE,
 ) -> Freshness:
     """`dbt source freshness` on bronze: how long ago the newest file landed, judged by the source's warn_after."""
     sources_file = _target_dir(data_dir) / "sources.json"
     sources_file.unlink(missing_ok=True)
-    command = _dbt_command("source", data_dir)
+    command = _dbt_command("source", data_dir, engine)
     command.insert(command.index("source") + 1, "freshness")
     returncode, stderr = _run_forwarding_signals(command, _environment(data_dir, through_seq), inherit_fds, progress)
     try:
@@ -131,7 +138,7 @@ def freshness(
     )
 
 
-def _dbt_command(subcommand: str, data_dir: Path) -> list[str]:
+def _dbt_command(subcommand: str, data_dir: Path, engine: str) -> list[str]:
     work_dir = data_dir.resolve() / "dbt"
     return [
         str(Path(sys.executable).with_name("dbt")),
@@ -142,6 +149,7 @@ def _dbt_command(subcommand: str, data_dir: Path) -> list[str]:
         "--log-path", str(work_dir / "logs"),
         "--no-use-colors",
         "--log-format", "json",  # one event per line on stdout, followed as it comes (progress.py)
+        "--target", DBT_TARGETS[engine],
     ]  # fmt: skip
 
 

@@ -11,6 +11,9 @@ from pathlib import Path
 
 import duckdb
 
+from bluesky_pipeline.refresh import spark_warehouse
+from bluesky_pipeline.refresh.engine import DEFAULT_ENGINE
+
 WAREHOUSE_FILE = "warehouse.duckdb"
 # The staged lines not yet read by every model live in a database of their own (transform/profiles.yml),
 # deleted once every model has read them: a full build's staged history never stays behind as free
@@ -93,8 +96,13 @@ def warehouse_path(data_dir: Path) -> Path:
     return data_dir / WAREHOUSE_FILE
 
 
-def connect(data_dir: Path) -> duckdb.DuckDBPyConnection:
-    """The warehouse, with the transit database attached as dbt attaches it."""
+def connect(data_dir: Path, engine: str = DEFAULT_ENGINE) -> duckdb.DuckDBPyConnection:
+    """The warehouse, with the transit database attached as dbt attaches it; on Spark, DuckDB views
+    over Spark's tables named the same way (spark_warehouse.py)."""
+    if engine == "spark":
+        ops = data_dir / spark_warehouse.SPARK_DIR / spark_warehouse.OPS_FILE
+        ops.parent.mkdir(parents=True, exist_ok=True)
+        return spark_warehouse.connect(data_dir, open_duckdb(str(ops)))
     connection = open_duckdb(str(warehouse_path(data_dir)))
     connection.execute(f"attach {_sql_string(str(data_dir / TRANSIT_FILE))} as {TRANSIT_ALIAS}")
     return connection

@@ -129,12 +129,12 @@
                         and {{ spark__json_structure_count(text) }}
                         = {{ spark__json_structure_count('to_json(' ~ fields ~ ')') }}
                     )
-                else not {{ text }} rlike '\A[ \t\n\r]*("(?:[^"\\]|\\.)*"|[^ \t\n\r"{}\[\],:]+)[ \t\n\r]*\z'
+                else not {{ text }} rlike '\A[ \t\n\r]*("[^"\\]*+(?:\\.[^"\\]*+)*+"|[^ \t\n\r"{}\[\],:]+)[ \t\n\r]*\z'
             end
     end
 {%- endmacro %}
 
 {#- Brackets, commas and colons of JSON text outside its strings. -#}
 {% macro spark__json_structure_count(text) -%}
-    length(regexp_replace(regexp_replace({{ text }}, '"(?:[^"\\]|\\.)*"', ''), '[^{}\[\],:]', ''))
+    length(regexp_replace(regexp_replace({{ text }}, '"[^"\\]*+(?:\\.[^"\\]*+)*+"', ''), '[^{}\[\],:]', ''))
 {%- endmacro %}

@@ -31,7 +31,8 @@
         {{ drop_partitions_not_kept(target_relation, watermark_seq, keeps_one_state) }}
     {%- endif -%}
 
-    {{ run_hooks(pre_hooks) }}
+    {{ run_hooks(pre_hooks, inside_transaction=False) }}
+    {{ run_hooks(pre_hooks, inside_transaction=True) }}
 
     {%- if rebuild -%}
         {%- if existing_relation is not none -%}
@@ -61,7 +62,9 @@
         {% call statement('drop_batch_view') %}drop view if exists {{ batch_rows }}{% endcall %}
     {%- endif -%}
 
-    {{ run_hooks(post_hooks) }}
+    {{ run_hooks(post_hooks, inside_transaction=True) }}
+    {#- (Spark has no transaction: after_commit hooks, such as staging's watermark, simply come last.) #}
+    {{ run_hooks(post_hooks, inside_transaction=False) }}
 
     {%- if keeps_one_state and not rebuild -%}
         {{ drop_partitions_not_kept(target_relation, through, true) }}

@@ -23,17 +23,17 @@
     adding its partition left a directory that msck repair adds: that watermark's data was complete.
 -#}
 {% macro spark__create_watermarks_table() %}
-    create schema if not exists silver;
-    create schema if not exists gold;
-    create table if not exists silver.watermarks (
-        stream_at timestamp,
-        updated_at timestamp,
-        model_name string,
-        through_seq bigint
-    )
-    using parquet
-    partitioned by (model_name, through_seq);
-    msck repair table silver.watermarks sync partitions;
+    {#- (Spark runs one statement at a time.) -#}
+    {%- if execute -%}
+        {%- do run_query('create schema if not exists silver') -%}
+        {%- do run_query('create schema if not exists gold') -%}
+        {%- do run_query(
+            'create table if not exists silver.watermarks'
+            ~ ' (stream_at timestamp, updated_at timestamp, model_name string, through_seq bigint)'
+            ~ ' using parquet partitioned by (model_name, through_seq)'
+        ) -%}
+        {%- do run_query('msck repair table silver.watermarks sync partitions') -%}
+    {%- endif -%}
 {% endmacro %}
 
 {% macro default__save_watermark() %}
@@ -47,6 +47,7 @@
     does not move (nothing new), nothing is written.
 -#}
 {% macro spark__save_watermark() %}
+    {%- if not execute -%}{{ return('') }}{%- endif -%}
     {%- set through = bronze_through_seq() -%}
     {%- set partitions = run_query("show partitions silver.watermarks partition (model_name = '" ~ this.identifier ~ "')").rows -%}
     {%- set seqs = [] -%}

@@ -46,7 +46,7 @@ lowered as (
                 end
             ),
             '’',
-            ''''
+            chr(39)
         )
     {%- endset %}
     select
@@ -100,7 +100,7 @@ tokens as (
         post_uri,
         file_seq,
         languages,
-        {{ unnest(regexp_extract_all('clean_text', "[\\p{L}\\p{M}\\p{N}]+(?:''[\\p{L}\\p{M}\\p{N}]+)*")) }} as word
+        {{ unnest(regexp_extract_all('clean_text', '[\\p{L}\\p{M}\\p{N}]+(?:\\x27[\\p{L}\\p{M}\\p{N}]+)*')) }} as word
     from required_word_posts
 ),
 
