@@ -31,8 +31,7 @@
         {{ drop_partitions_not_kept(target_relation, watermark_seq, keeps_one_state) }}
     {%- endif -%}
 
-    {{ run_hooks(pre_hooks, inside_transaction=False) }}
-    {{ run_hooks(pre_hooks, inside_transaction=True) }}
+    {{ run_hooks_in_order(pre_hooks) }}
 
     {%- if rebuild -%}
         {%- if existing_relation is not none -%}
@@ -62,9 +61,7 @@
         {% call statement('drop_batch_view') %}drop view if exists {{ batch_rows }}{% endcall %}
     {%- endif -%}
 
-    {{ run_hooks(post_hooks, inside_transaction=True) }}
-    {#- (Spark has no transaction: after_commit hooks, such as staging's watermark, simply come last.) #}
-    {{ run_hooks(post_hooks, inside_transaction=False) }}
+    {{ run_hooks_in_order(post_hooks) }}
 
     {%- if keeps_one_state and not rebuild -%}
         {{ drop_partitions_not_kept(target_relation, through, true) }}
@@ -91,4 +88,17 @@
             {% for partition_seq in doomed %}partition (as_of_seq = {{ partition_seq }}){{ ', ' if not loop.last }}{% endfor %}
         {% endcall %}
     {%- endif -%}
+{% endmacro %}
+
+{#-
+    Spark has no transaction (and refuses dbt's COMMIT): every hook runs in order, those marked
+    before_begin or after_commit (staging's watermark) among the others.
+-#}
+{% macro run_hooks_in_order(hooks) %}
+    {%- for hook in hooks -%}
+        {%- set rendered = render(hook.get('sql')) | trim -%}
+        {%- if rendered | length > 0 -%}
+            {% call statement(auto_begin=false) %}{{ rendered }}{% endcall %}
+        {%- endif -%}
+    {%- endfor -%}
 {% endmacro %}
