@@ -31,9 +31,7 @@ pytestmark = [
 ]
 
 SPARK = {"BLUESKY_ENGINE": "spark"}
-REJECTED_BY_REASON = (
-    "select reject_reason, lines from silver.rejected_lines_by_reason order by reject_reason"
-)
+REJECTED_BY_REASON = "select reject_reason, lines from silver.rejected_lines_by_reason order by reject_reason"
 
 
 def workspaces(root: Path) -> tuple[Workspace, Workspace]:

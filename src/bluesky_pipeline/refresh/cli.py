@@ -22,7 +22,6 @@ from bluesky_pipeline import bronze_layout
 from bluesky_pipeline.cli_support import ArgumentParser, CliError, data_dir_argument, metrics_dir_argument
 from bluesky_pipeline.refresh import snapshot, status, warehouse
 from bluesky_pipeline.refresh.bronze_scan import BronzeScan, scan_bronze
-from bluesky_pipeline.refresh.engine import DEFAULT_ENGINE, ENGINE_ENV, ENGINES, EngineUnavailableError, check_engine
 from bluesky_pipeline.refresh.dbt_build import (
     BuildResult,
     DbtProjectMissingError,
@@ -31,6 +30,7 @@ from bluesky_pipeline.refresh.dbt_build import (
     freshness,
     log_path,
 )
+from bluesky_pipeline.refresh.engine import DEFAULT_ENGINE, ENGINE_ENV, ENGINES, EngineUnavailableError, check_engine
 from bluesky_pipeline.refresh.export import MetricsDirError, check_metrics_dir, export_metrics
 from bluesky_pipeline.refresh.lock import RefreshAlreadyRunningError, RefreshLock, RefreshLockError
 from bluesky_pipeline.refresh.progress import BuildProgress

@@ -25,7 +25,8 @@ def check_engine(engine: str) -> None:
         return
     if importlib.util.find_spec("pyspark") is None or importlib.util.find_spec("dbt.adapters.spark") is None:
         raise EngineUnavailableError(
-            "the Spark engine is not installed: run uv sync --frozen --extra spark (pyspark and dbt-spark, about 460 MB)"
+            "the Spark engine is not installed: run uv sync --frozen --extra spark "
+            "(pyspark and dbt-spark, about 460 MB)"
         )
     if shutil.which("java") is None:
         raise EngineUnavailableError(
