@@ -47,8 +47,13 @@
         {%- set columns = adapter.get_columns_in_relation(target_relation) | map(attribute='name') | reject('equalto', 'as_of_seq') | list -%}
         {%- set batch_rows = this.identifier ~ '__batch_rows' -%}
         {% call statement('batch_rows') %}cache table {{ batch_rows }} as {{ sql }}{% endcall %}
+        {#- An append (Spark refuses to overwrite a table the query reads): what lay past the watermark
+            was dropped above, and a running total whose watermark has not moved keeps its state. #}
         {% call statement('main') %}
-            insert overwrite table {{ target_relation }} partition (as_of_seq = {{ through }})
+            {%- if keeps_one_state and through == watermark_seq %}
+            select 1 where false
+            {%- else %}
+            insert into table {{ target_relation }} partition (as_of_seq = {{ through }})
             {%- if keeps_one_state %}
             select {{ columns | join(', ') }} from {{ target_relation }}
             where as_of_seq = {{ watermark_seq }}
@@ -56,6 +61,7 @@
             union all
             {%- endif %}
             select {{ columns | join(', ') }} from {{ batch_rows }} where {{ kept }}
+            {%- endif %}
         {% endcall %}
         {% call statement('drop_batch_rows') %}uncache table {{ batch_rows }}{% endcall %}
         {% call statement('drop_batch_view') %}drop view if exists {{ batch_rows }}{% endcall %}
