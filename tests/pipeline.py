@@ -105,8 +105,10 @@ def child_environment() -> dict[str, str]:
 
 
 def query_bronze(data_dir: Path, select: str) -> list[tuple[object, ...]]:
-    """`select` over every committed bronze file, in file and line order."""
+    """`select` over every committed bronze file, in file and line order (no rows when none is committed)."""
     pattern = data_dir / "bronze" / "events" / "events-*.parquet"
+    if not any(pattern.parent.glob(pattern.name)):
+        return []  # a disk that filled before the first commit: DuckDB's glob would fail on no file
     with duckdb.connect() as connection:
         return connection.execute(
             f"{select} from read_parquet('{pattern}', filename = true, file_row_number = true) "
