@@ -58,20 +58,15 @@
 {% endmacro %}
 
 {#-
-    Post-hook: this model now holds everything up to bronze_through_seq, where the stream clock is
-    staging's (macros/stream_time.sql): staging computes it from the lines it has just staged, every
-    other model copies it, since staging runs before every other model.
+    Post-hook: this model now holds everything up to bronze_through_seq, with the stream clock there
+    (macros/stream_time.sql, stream_clock_row).
 -#}
 {% macro save_watermark() %}
     insert or replace into silver.watermarks
         (model_name, through_seq, lines_through, newest_event_at, stream_floor_at, updated_at)
     select '{{ this.identifier }}', {{ bronze_through_seq() }}, lines_through, newest_event_at, stream_floor_at,
         current_timestamp::timestamp
-    {%- if this.identifier == 'stg_bronze__lines' %}
-    from ({{ stream_clock_after_staging() }}) as clock
-    {%- else %}
-    from silver.watermarks where model_name = 'stg_bronze__lines'
-    {%- endif %}
+    from ({{ stream_clock_row() }}) as clock
 {% endmacro %}
 
 {#- The filter selecting this run's batch of an upstream model with a file_seq column. -#}

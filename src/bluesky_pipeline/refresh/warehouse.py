@@ -18,6 +18,7 @@ WAREHOUSE_FILE = "warehouse.duckdb"
 TRANSIT_FILE = "transit.duckdb"
 TRANSIT_ALIAS = "transit"
 STAGING_MODEL = "stg_bronze__lines"
+STREAM_CLOCK_MODEL = "int_stream_blocks"  # its watermark row holds the newest event time landed (stream_time.sql)
 
 
 @dataclass(frozen=True)

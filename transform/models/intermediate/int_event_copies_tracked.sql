@@ -14,12 +14,17 @@ with
 
 events as (
     select
-        file_seq,
-        line_no,
-        event_key,
-        stream_at
-    from {{ ref('stg_bronze__lines') }}
-    where line_kind = 'event' and {{ in_batch() }}
+        staged.file_seq,
+        staged.line_no,
+        staged.event_key,
+        {{ stream_time('staged.event_at', 'blocks.floor_at') }} as stream_at
+    from {{ ref('stg_bronze__lines') }} as staged
+    inner join {{ ref('int_stream_blocks') }} as blocks
+        on staged.line_ordinal // {{ var('stream_time_block_lines') }} = blocks.block_no
+    where
+        staged.line_kind = 'event' and {{ in_batch('staged.file_seq') }}
+        -- The batch's blocks only, as a constant (zonemaps skip the older ones).
+        and blocks.block_no >= {{ stream_clock().lines_through // var('stream_time_block_lines') }}
 ),
 
 -- Copies are rare, so the batch is not sorted or partitioned whole: the keys seen more than once are
