@@ -24,7 +24,9 @@ from typing import IO
 
 import duckdb
 
-from tests.pipeline import REPO, child_environment
+from bluesky_pipeline import bronze_layout
+from bluesky_pipeline.bronze_layout import events_dir
+from tests.pipeline import REPO, child_environment, query_bronze
 
 STREAM_SEED = 11
 STREAM_EVENTS = 60_000
@@ -259,10 +261,6 @@ class PacedFeeder(threading.Thread):
 # --- bronze ----------------------------------------------------------------------------------
 
 
-def events_dir(data_dir: Path) -> Path:
-    return data_dir / "bronze" / "events"
-
-
 def committed_files(data_dir: Path) -> list[Path]:
     """Every file a reader's `*.parquet` glob sees in the bronze directory, in name order."""
     directory = events_dir(data_dir)
@@ -275,7 +273,7 @@ def temp_files(data_dir: Path) -> list[Path]:
 
 
 def committed_seqs(data_dir: Path) -> list[int]:
-    return [int(path.stem.removeprefix("events-")) for path in committed_files(data_dir)]
+    return bronze_layout.committed_seqs(events_dir(data_dir))
 
 
 def unreadable_bronze_files(data_dir: Path, already_checked: set[Path] | None = None) -> list[str]:
@@ -299,13 +297,7 @@ def unreadable_bronze_files(data_dir: Path, already_checked: set[Path] | None = 
 
 def bronze_with_sizes(data_dir: Path) -> list[tuple[bytes, int | None]]:
     """(line, original_size) of every landed line, in landing order."""
-    pattern = events_dir(data_dir) / "events-*.parquet"
-    with duckdb.connect() as connection:
-        rows = connection.execute(
-            f"select line, original_size from read_parquet('{pattern}', filename = true, file_row_number = true) "
-            "order by filename, file_row_number"
-        ).fetchall()
-    return [(bytes(line), size) for line, size in rows]
+    return [(bytes(line), size) for line, size in query_bronze(data_dir, "select line, original_size")]
 
 
 # --- metric files ----------------------------------------------------------------------------

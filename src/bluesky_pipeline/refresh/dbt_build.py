@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
 
+from bluesky_pipeline import bronze_layout
 from bluesky_pipeline.cli_support import DATA_DIR_ENV
 
 PROJECT_DIR = Path(__file__).resolve().parents[3] / "transform"
@@ -35,6 +36,7 @@ class BuildResult:
     tests_passed: int = 0
     tests_warned: int = 0
     tests_failed: int = 0
+    tests_skipped: int = 0  # not run, because a model they test failed
     failures: list[str] = field(default_factory=list)  # one line per failed node or error
 
 
@@ -66,12 +68,16 @@ def build(
     ]  # fmt: skip
     if full_refresh:
         command.append("--full-refresh")
-    env = os.environ | {
-        DATA_DIR_ENV: str(data_dir.resolve()),
-        THROUGH_SEQ_ENV: str(through_seq),
-        TESTS_AFTER_SEQ_ENV: str(after_seq),
-        "DO_NOT_TRACK": "1",
-    }
+    env = (
+        os.environ
+        | {
+            DATA_DIR_ENV: str(data_dir.resolve()),
+            THROUGH_SEQ_ENV: str(through_seq),
+            TESTS_AFTER_SEQ_ENV: str(after_seq),
+            "DO_NOT_TRACK": "1",
+        }
+        | bronze_layout.sql_environment(data_dir)
+    )
     completed = _run_forwarding_signals(command, env, inherit_fds)
     result = _read_results(results_file)
     result.succeeded = completed.returncode == 0 and not result.failures
@@ -129,6 +135,8 @@ def _read_results(results_file: Path) -> BuildResult:
                 result.tests_passed += 1
             elif status == "warn":
                 result.tests_warned += 1
+            elif status == "skipped":
+                result.tests_skipped += 1
             else:
                 result.tests_failed += 1
                 result.failures.append(f"{resource_type} {name}: {status}: {message}")

@@ -37,6 +37,7 @@ class RunRecord:
     tests_passed: int
     tests_failed: int
     message: str
+    quarantined_files: int = 0  # bronze files found damaged or foreign and moved aside
 
 
 def warehouse_path(data_dir: Path) -> Path:
@@ -104,9 +105,11 @@ def record_run(connection: duckdb.DuckDBPyConnection, run: RunRecord) -> None:
         )
         """
     )
+    # Added after the first release: warehouses created before it gain the column.
+    connection.execute("alter table ops.periodic_runs add column if not exists quarantined_files bigint default 0")
     counts = run.counts
     connection.execute(
-        "insert into ops.periodic_runs values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "insert into ops.periodic_runs values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [
             run.started_at,
             run.finished_at,
@@ -121,6 +124,7 @@ def record_run(connection: duckdb.DuckDBPyConnection, run: RunRecord) -> None:
             run.tests_passed,
             run.tests_failed,
             run.message,
+            run.quarantined_files,
         ],
     )
 
