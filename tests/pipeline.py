@@ -30,11 +30,18 @@ class Workspace:
         """Pipe `stream` through ./handle-stream into this workspace."""
         return run_executable("handle-stream", "--data-dir", str(self.data_dir), *args, stdin=stream, check=check)
 
-    def refresh(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[bytes]:
-        """Run ./periodic on this workspace."""
+    def refresh(
+        self, *args: str, check: bool = True, env: dict[str, str] | None = None
+    ) -> subprocess.CompletedProcess[bytes]:
+        """Run ./periodic on this workspace (with `env` added to its environment)."""
         return run_executable(
-            "periodic", "--data-dir", str(self.data_dir), "--metrics-dir", str(self.metrics_dir), *args, check=check
-        )
+            "periodic",
+            "--data-dir", str(self.data_dir),
+            "--metrics-dir", str(self.metrics_dir),
+            *args,
+            check=check,
+            env=env,
+        )  # fmt: skip
 
     def metric(self, name: str) -> str:
         """The text of one metric file."""
@@ -55,7 +62,12 @@ class Workspace:
 
 
 def run_executable(
-    name: str, *args: str, stdin: bytes | None = None, check: bool = True, timeout: float = 300
+    name: str,
+    *args: str,
+    stdin: bytes | None = None,
+    check: bool = True,
+    timeout: float = 300,
+    env: dict[str, str] | None = None,
 ) -> subprocess.CompletedProcess[bytes]:
     """Run one of the root executables; with `check`, fail with its stderr when it exits non-zero."""
     completed = subprocess.run(
@@ -63,7 +75,7 @@ def run_executable(
         input=stdin if stdin is not None else b"",
         capture_output=True,
         timeout=timeout,
-        env=child_environment(),
+        env=child_environment() | (env or {}),
         cwd=REPO,
         check=False,
     )

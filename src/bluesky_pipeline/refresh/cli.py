@@ -107,6 +107,7 @@ def _refresh(data_dir: Path, metrics_dir: Path, lock: RefreshLock, *, full_refre
     result = build(data_dir, after_seq, scan.through_seq, full_refresh=full_refresh, inherit_fds=(lock.fd,))
     failures = list(result.failures)
     counts = warehouse.BatchCounts()
+    read_through = 0  # what every model has read: compaction may merge up to there
     try:
         with warehouse.connect(data_dir) as connection:
             counts = warehouse.batch_counts(connection, after_seq, scan.through_seq if result.succeeded else after_seq)
@@ -115,8 +116,7 @@ def _refresh(data_dir: Path, metrics_dir: Path, lock: RefreshLock, *, full_refre
                     export_metrics(connection, metrics_dir)
                 except OSError as error:
                     failures.append(f"cannot write metrics to {metrics_dir}: {error.strerror}")
-            if result.succeeded and compact and not failures:
-                _compact(data_dir, connection, limits, notes, failures)
+            read_through = compaction.readable_through(connection)
             warehouse.record_run(
                 connection,
                 warehouse.RunRecord(
@@ -137,11 +137,16 @@ def _refresh(data_dir: Path, metrics_dir: Path, lock: RefreshLock, *, full_refre
             failures.append(f"cannot record the run in the warehouse: {_first_line(error)}")
         else:  # the refresh already failed, most likely for the same reason: say it once
             print(f"{PROG}: the failed run could not be recorded in the warehouse either", file=sys.stderr)
+    # After the run is recorded: a step cut short (kill -9) costs only the step, which the next run redoes.
+    compaction_error = _compact(data_dir, read_through, limits, notes) if compact and not failures else None
     _print_summary(counts, result, notes, time.monotonic() - started, None if failures else metrics_dir)
     if failures:
         for failure in failures:
             print(f"{PROG}: error: {failure}", file=sys.stderr)
         print(f"{PROG}: refresh failed; the previous metric files are left in place", file=sys.stderr)
+        return 1
+    if compaction_error:
+        print(f"{PROG}: error: {compaction_error}", file=sys.stderr)
         return 1
     return 0
 
@@ -161,21 +166,15 @@ def _check_bronze(data_dir: Path, after_seq: int) -> CheckedBronze:
     return checked
 
 
-def _compact(
-    data_dir: Path,
-    connection: duckdb.DuckDBPyConnection,
-    limits: compaction.CompactionLimits,
-    notes: list[str],
-    failures: list[str],
-) -> None:
-    """One compaction step of what every model has read; noted for the summary, or a failure."""
+def _compact(data_dir: Path, read_through: int, limits: compaction.CompactionLimits, notes: list[str]) -> str | None:
+    """One compaction step of what every model has read, noted for the summary; its error, if any."""
     try:
-        step = compaction.compact_once(data_dir, compaction.readable_through(connection), limits)
+        step = compaction.compact_once(data_dir, read_through, limits)
     except compaction.CompactionError as error:
-        failures.append(str(error))
-        return
+        return str(error)
     if step:
         notes.append(step.describe())
+    return None
 
 
 def _first_line(error: Exception) -> str:
