@@ -1,0 +1,128 @@
+"""A damaged or foreign bronze file: quarantined, named in one error line, and the refresh goes on.
+
+The bad file takes a seq in the middle of a real stream (handle-stream lands the rest after it), so
+the refresh must step over its hole; the metrics must equal those of the stream without it.
+"""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from bluesky_pipeline import bronze_layout
+from tests.pipeline import Workspace
+from tests.reliability.support import committed_seqs, error_lines
+
+pytestmark = pytest.mark.reliability
+
+SUMMARY_TESTS = "0 failed"
+
+
+def real_bronze_file(tmp_path: Path) -> bytes:
+    """The bytes of a bronze file handle-stream wrote for a few lines that are not in the stream."""
+    scratch = Workspace(tmp_path / "scratch-data", tmp_path / "scratch-metrics")
+    scratch.land(b"".join(b'{"not": "in the stream", "n": %d}\n' % n for n in range(5000)))
+    (path,) = bronze_layout.events_dir(scratch.data_dir).glob("*.parquet")
+    return path.read_bytes()
+
+
+def truncated(tmp_path: Path) -> bytes:
+    data = real_bronze_file(tmp_path)
+    return data[: len(data) // 2]  # as a disk fault or a copy cut short would leave it
+
+
+def random_bytes(tmp_path: Path) -> bytes:
+    return random.Random(7).randbytes(50_000)
+
+
+def foreign_parquet(tmp_path: Path) -> bytes:
+    path = tmp_path / "foreign.parquet"
+    pq.write_table(pa.table({"id": [1, 2, 3], "name": ["a", "b", "c"]}), path)
+    return path.read_bytes()
+
+
+def corrupted_page(tmp_path: Path) -> bytes:
+    """A real bronze file with bytes flipped inside its data pages: footer and schema still fine."""
+    data = bytearray(real_bronze_file(tmp_path))
+    for offset in range(len(data) // 4, len(data) // 4 + 16):
+        data[offset] ^= 0xFF
+    return bytes(data)
+
+
+BAD_FILES = {
+    "truncated": truncated,
+    "random bytes": random_bytes,
+    "foreign Parquet": foreign_parquet,
+    "corrupted page": corrupted_page,
+}
+
+
+def quarantined_runs(workspace: Workspace) -> list[tuple[object, ...]]:
+    return workspace.warehouse("select status, quarantined_files, lines from ops.periodic_runs order by started_at")
+
+
+@pytest.mark.parametrize("kind", BAD_FILES)
+def test_a_bad_bronze_file_is_quarantined_and_the_files_after_it_are_read(
+    kind: str,
+    workspace: Workspace,
+    tmp_path: Path,
+    stream_lines: list[bytes],
+    reference_metrics: dict[str, bytes],
+) -> None:
+    half = len(stream_lines) // 2
+    workspace.land(b"".join(stream_lines[:half]))
+    workspace.refresh()
+    bad_seq = committed_seqs(workspace.data_dir)[-1] + 1
+    bad_name = bronze_layout.file_name(bad_seq)
+    bad_bytes = BAD_FILES[kind](tmp_path)
+    (bronze_layout.events_dir(workspace.data_dir) / bad_name).write_bytes(bad_bytes)
+    workspace.land(b"".join(stream_lines[half:]))
+    assert committed_seqs(workspace.data_dir)[0] == 1
+    assert bad_seq + 1 in committed_seqs(workspace.data_dir)
+
+    refresh = workspace.refresh(check=False)
+    assert refresh.returncode == 0, refresh.stderr.decode()
+    quarantine = bronze_layout.quarantine_dir(workspace.data_dir)
+    (error,) = error_lines(refresh.stderr.decode())
+    assert error.startswith(f"periodic: error: bronze file {bad_name} is ")
+    assert error.endswith(f"; moved to {quarantine}/ and skipped")
+    assert (quarantine / bad_name).read_bytes() == bad_bytes
+    assert bad_seq not in committed_seqs(workspace.data_dir)
+    summary = refresh.stdout.decode()
+    assert "1 bronze file(s) quarantined" in summary
+    assert f"passed, {SUMMARY_TESTS}" in summary
+    assert workspace.metrics() == reference_metrics
+    assert quarantined_runs(workspace) == [("success", 0, half), ("success", 1, len(stream_lines) - half)]
+
+    # The hole is accounted for: later refreshes neither stall nor quarantine anything again.
+    workspace.land(b'{"late": "line"}\n')
+    again = workspace.refresh()
+    assert error_lines(again.stderr.decode()) == []
+    assert quarantined_runs(workspace)[-1] == ("success", 0, 1)
+
+
+def test_a_bad_newest_file_waits_for_a_good_one_and_the_writer_goes_on_after_it(
+    workspace: Workspace, tmp_path: Path, stream_lines: list[bytes], reference_metrics: dict[str, bytes]
+) -> None:
+    half = len(stream_lines) // 2
+    workspace.land(b"".join(stream_lines[:half]))
+    bad_seq = committed_seqs(workspace.data_dir)[-1] + 1
+    bad_name = bronze_layout.file_name(bad_seq)
+    (bronze_layout.events_dir(workspace.data_dir) / bad_name).write_bytes(truncated(tmp_path))
+
+    first = workspace.refresh()
+    assert [line for line in error_lines(first.stderr.decode()) if bad_name in line] != []
+    assert (bronze_layout.quarantine_dir(workspace.data_dir) / bad_name).exists()
+
+    # handle-stream continues after the quarantined seq: it never reuses a seq that was handed out.
+    workspace.land(b"".join(stream_lines[half:]))
+    assert committed_seqs(workspace.data_dir)[-1] > bad_seq
+    assert bad_seq not in committed_seqs(workspace.data_dir)
+    second = workspace.refresh()
+    assert error_lines(second.stderr.decode()) == []
+    assert workspace.metrics() == reference_metrics
+    assert quarantined_runs(workspace) == [("success", 1, half), ("success", 0, len(stream_lines) - half)]
