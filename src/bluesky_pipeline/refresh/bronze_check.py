@@ -40,20 +40,20 @@ def quarantine_unreadable(data_dir: Path, after_seq: int, through_seq: int) -> l
     for seq in bronze_layout.committed_seqs(events_dir):
         if max(after_seq, compacted_through) < seq <= through_seq:
             path = events_dir / bronze_layout.file_name(seq)
-            problem = _problem(path, bronze_layout.LIVE_SCHEMA, decode=True)
+            problem = file_problem(path, bronze_layout.LIVE_SCHEMA, decode=True)
             if problem:
                 quarantined.append(_quarantine(data_dir, path, problem))
     if after_seq < compacted_through:
         for path in sorted(bronze_layout.compacted_dir(data_dir).glob("*.parquet")):
             seqs = bronze_layout.compacted_range_of(path.name)
             if seqs and seqs[1] > after_seq and seqs[0] <= min(through_seq, compacted_through):
-                problem = _problem(path, bronze_layout.COMPACTED_SCHEMA, decode=False)
+                problem = file_problem(path, bronze_layout.COMPACTED_SCHEMA, decode=False)
                 if problem:
                     quarantined.append(_quarantine(data_dir, path, problem))
     return quarantined
 
 
-def _problem(path: Path, schema: pa.Schema, *, decode: bool) -> str | None:
+def file_problem(path: Path, schema: pa.Schema, *, decode: bool) -> str | None:
     """Why `path` is not a readable bronze file of `schema`, or None."""
     try:
         parquet = pq.ParquetFile(path, page_checksum_verification=True)

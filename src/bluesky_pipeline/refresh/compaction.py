@@ -182,7 +182,7 @@ def compact_once(data_dir: Path, read_through_seq: int, limits: CompactionLimits
         _write_state(data_dir, CompactionState(state.compacted_through_seq, (group.first_seq, group.last_seq)))
         _reached("journaled")
         try:
-            lines = merge_files(group.files, temp_path, ZSTD_LEVEL)
+            lines = merge_files(group.files, temp_path)
         except BaseException:
             temp_path.unlink(missing_ok=True)
             raise
@@ -208,7 +208,9 @@ def compact_once(data_dir: Path, read_through_seq: int, limits: CompactionLimits
     )
 
 
-def merge_files(files: Sequence[tuple[int, Path]], target: Path, level: int) -> int:
+def merge_files(
+    files: Sequence[tuple[int, Path]], target: Path, level: int = ZSTD_LEVEL, page_bytes: int = PAGE_BYTES
+) -> int:
     """Write the lines of live files `(seq, path)` to one fsynced Parquet file; returns the line count.
 
     Reads one small file at a time and writes a row group whenever 64 MB of lines are waiting, so
@@ -224,7 +226,7 @@ def merge_files(files: Sequence[tuple[int, Path]], target: Path, level: int) -> 
         write_statistics=[bronze_layout.FILE_SEQ_COLUMN, bronze_layout.LINE_NO_COLUMN, bronze_layout.LANDED_AT_COLUMN],
         write_page_index=False,
         write_page_checksum=True,
-        data_page_size=PAGE_BYTES,
+        data_page_size=page_bytes,
     )
     pending: list[pa.Table] = []
     pending_bytes = pending_lines = lines = 0
