@@ -45,11 +45,10 @@ def foreign_parquet(tmp_path: Path) -> bytes:
     return path.read_bytes()
 
 
-def corrupted_page(tmp_path: Path) -> bytes:
-    """A real bronze file with bytes flipped inside its data pages: footer and schema still fine."""
+def zeroed_block(tmp_path: Path) -> bytes:
+    """A real bronze file whose first data page was zeroed, as a disk fault leaves it: the footer is fine."""
     data = bytearray(real_bronze_file(tmp_path))
-    for offset in range(len(data) // 4, len(data) // 4 + 16):
-        data[offset] ^= 0xFF
+    data[4 : 4 + 4096] = bytes(4096)  # past the leading magic bytes
     return bytes(data)
 
 
@@ -57,7 +56,7 @@ BAD_FILES = {
     "truncated": truncated,
     "random bytes": random_bytes,
     "foreign Parquet": foreign_parquet,
-    "corrupted page": corrupted_page,
+    "zeroed block": zeroed_block,
 }
 
 

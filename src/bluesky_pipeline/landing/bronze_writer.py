@@ -128,8 +128,6 @@ class BronzeWriter:
             use_dictionary=False,
             write_statistics=[bronze_layout.LANDED_AT_COLUMN],
             write_page_index=False,
-            # A CRC per page lets the refresh tell a corrupted file from a good one before reading it.
-            write_page_checksum=True,
             write_batch_size=1 << 16,
             data_page_size=8 << 20,
         )

@@ -225,7 +225,6 @@ def merge_files(
         # Row group statistics on file_seq let a reader of a seq range skip the rest of a file.
         write_statistics=[bronze_layout.FILE_SEQ_COLUMN, bronze_layout.LINE_NO_COLUMN, bronze_layout.LANDED_AT_COLUMN],
         write_page_index=False,
-        write_page_checksum=True,
         data_page_size=page_bytes,
     )
     pending: list[pa.Table] = []
