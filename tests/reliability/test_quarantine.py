@@ -7,6 +7,8 @@ the refresh must step over its hole; the metrics must equal those of the stream 
 from __future__ import annotations
 
 import random
+import re
+import tempfile
 from pathlib import Path
 
 import pyarrow as pa
@@ -19,12 +21,11 @@ from tests.reliability.support import committed_seqs, error_lines
 
 pytestmark = pytest.mark.reliability
 
-SUMMARY_TESTS = "0 failed"
-
 
 def real_bronze_file(tmp_path: Path) -> bytes:
     """The bytes of a bronze file handle-stream wrote for a few lines that are not in the stream."""
-    scratch = Workspace(tmp_path / "scratch-data", tmp_path / "scratch-metrics")
+    root = Path(tempfile.mkdtemp(dir=tmp_path))
+    scratch = Workspace(root / "data", root / "metrics")
     scratch.land(b"".join(b'{"not": "in the stream", "n": %d}\n' % n for n in range(5000)))
     (path,) = bronze_layout.events_dir(scratch.data_dir).glob("*.parquet")
     return path.read_bytes()
@@ -64,40 +65,39 @@ def quarantined_runs(workspace: Workspace) -> list[tuple[object, ...]]:
     return workspace.warehouse("select status, quarantined_files, lines from ops.periodic_runs order by started_at")
 
 
-@pytest.mark.parametrize("kind", BAD_FILES)
-def test_a_bad_bronze_file_is_quarantined_and_the_files_after_it_are_read(
-    kind: str,
-    workspace: Workspace,
-    tmp_path: Path,
-    stream_lines: list[bytes],
-    reference_metrics: dict[str, bytes],
+def test_bad_bronze_files_are_quarantined_and_the_files_after_them_are_read(
+    workspace: Workspace, tmp_path: Path, stream_lines: list[bytes], reference_metrics: dict[str, bytes]
 ) -> None:
-    half = len(stream_lines) // 2
-    workspace.land(b"".join(stream_lines[:half]))
+    # The stream in five parts, a bad file of each kind between two of them.
+    parts = 5
+    size = len(stream_lines) // parts
+    workspace.land(b"".join(stream_lines[:size]))
     workspace.refresh()
-    bad_seq = committed_seqs(workspace.data_dir)[-1] + 1
-    bad_name = bronze_layout.file_name(bad_seq)
-    bad_bytes = BAD_FILES[kind](tmp_path)
-    (bronze_layout.events_dir(workspace.data_dir) / bad_name).write_bytes(bad_bytes)
-    workspace.land(b"".join(stream_lines[half:]))
+    bad: dict[str, bytes] = {}
+    for part, make in enumerate(BAD_FILES.values(), start=1):
+        name = bronze_layout.file_name(committed_seqs(workspace.data_dir)[-1] + 1)
+        bad[name] = make(tmp_path)
+        (bronze_layout.events_dir(workspace.data_dir) / name).write_bytes(bad[name])
+        workspace.land(b"".join(stream_lines[part * size : None if part == parts - 1 else (part + 1) * size]))
     assert committed_seqs(workspace.data_dir)[0] == 1
-    assert bad_seq + 1 in committed_seqs(workspace.data_dir)
 
     refresh = workspace.refresh(check=False)
     assert refresh.returncode == 0, refresh.stderr.decode()
     quarantine = bronze_layout.quarantine_dir(workspace.data_dir)
-    (error,) = error_lines(refresh.stderr.decode())
-    assert error.startswith(f"periodic: error: bronze file {bad_name} is ")
-    assert error.endswith(f"; moved to {quarantine}/ and skipped")
-    assert (quarantine / bad_name).read_bytes() == bad_bytes
-    assert bad_seq not in committed_seqs(workspace.data_dir)
+    errors = error_lines(refresh.stderr.decode())
+    assert len(errors) == len(bad), errors
+    for error, name in zip(errors, bad, strict=True):
+        assert error.startswith(f"periodic: error: bronze file {name} is "), error
+        assert error.endswith(f"; moved to {quarantine}/ and skipped"), error
+        assert (quarantine / name).read_bytes() == bad[name]
+    assert not set(bad) & {path.name for path in bronze_layout.events_dir(workspace.data_dir).iterdir()}
     summary = refresh.stdout.decode()
-    assert "1 bronze file(s) quarantined" in summary
-    assert f"passed, {SUMMARY_TESTS}" in summary
+    assert f"{len(bad)} bronze file(s) quarantined" in summary
+    assert re.search(r"data tests \d+ passed, 0 failed;", summary), summary
     assert workspace.metrics() == reference_metrics
-    assert quarantined_runs(workspace) == [("success", 0, half), ("success", 1, len(stream_lines) - half)]
+    assert quarantined_runs(workspace) == [("success", 0, size), ("success", len(bad), len(stream_lines) - size)]
 
-    # The hole is accounted for: later refreshes neither stall nor quarantine anything again.
+    # The holes are accounted for: later refreshes neither stall nor quarantine anything again.
     workspace.land(b'{"late": "line"}\n')
     again = workspace.refresh()
     assert error_lines(again.stderr.decode()) == []
