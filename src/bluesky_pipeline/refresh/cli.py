@@ -35,7 +35,7 @@ examples:
   ./periodic                      refresh data/ and write metrics/*.csv
   watch -n 30 ./periodic          keep the metrics fresh while ./handle-stream runs
   ./periodic --full-refresh       rebuild silver and gold from every bronze file
-  BLUESKY_COMPACT_MAX_FILES=600 ./periodic   merge bronze into smaller compacted files
+  ./periodic --no-compact         refresh only, without this run's bronze compaction step
 
 Safe to run while ./handle-stream is landing events: only ./periodic opens the warehouse.
 A second ./periodic exits at once saying a refresh is already running (or waits, with --wait).
@@ -96,6 +96,8 @@ def _refresh(data_dir: Path, metrics_dir: Path, lock: RefreshLock, *, full_refre
         compaction.recover(data_dir)
     except (compaction.CompactionError, BronzeLayoutError) as error:
         raise CliError(str(error)) from None
+    except OSError as error:
+        raise CliError(f"cannot finish the last compaction step in {data_dir}: {error.strerror}") from None
     try:
         with warehouse.connect(data_dir) as connection:
             after_seq = 0 if full_refresh else warehouse.staged_through(connection)
@@ -153,7 +155,12 @@ def _refresh(data_dir: Path, metrics_dir: Path, lock: RefreshLock, *, full_refre
 
 def _check_bronze(data_dir: Path, after_seq: int) -> CheckedBronze:
     """The bronze files this refresh reads, with one error line per file quarantined."""
-    checked = check_bronze(data_dir, after_seq)
+    try:
+        checked = check_bronze(data_dir, after_seq)
+    except BronzeLayoutError as error:
+        raise CliError(str(error)) from None
+    except OSError as error:
+        raise CliError(f"cannot check the bronze files in {data_dir}: {error.strerror}") from None
     for quarantined in checked.quarantined:
         print(f"{PROG}: error: {quarantined.describe()}", file=sys.stderr)
     scan = checked.scan
