@@ -16,7 +16,7 @@ from bluesky_pipeline import bronze_layout
 from bluesky_pipeline.refresh.compaction import KILL_AT_ENV, KILL_POINTS, MAX_FILES_ENV
 from tests.pipeline import Workspace, query_bronze, run_executable
 from tests.reliability.compaction_support import bronze_lines_through_dbt, compacted_ranges, layout_problems
-from tests.reliability.support import Child, MetricReader, PacedFeeder, committed_seqs, error_lines
+from tests.reliability.support import Child, MetricReader, PacedFeeder, committed_seqs, error_lines, remount, tmpfs
 
 pytestmark = pytest.mark.reliability
 
@@ -149,6 +149,34 @@ def test_kill_9_during_compaction_loses_nothing_and_counts_nothing_twice(
     assert [bytes(line) for (line,) in query_bronze(workspace.data_dir, "select line")] == stream_lines
     assert workspace.metrics() == reference_metrics
     assert run_lines(workspace) == len(stream_lines)
+
+
+def test_a_full_disk_during_compaction_loses_nothing_and_a_later_run_does_the_step(
+    workspace: Workspace, stream_lines: list[bytes], reference_metrics: dict[str, bytes]
+) -> None:
+    workspace.land(b"".join(stream_lines), "--batch-mb", "0.1")
+    workspace.refresh("--no-compact")
+    compacted = bronze_layout.compacted_dir(workspace.data_dir)
+    with tmpfs(compacted, "64k") as mounted:  # far smaller than a merged file
+        if not mounted:
+            pytest.skip("mounting a tmpfs is not permitted here")
+        full = workspace.refresh(env=COMPACT, check=False)
+        assert full.returncode == 1
+        assert error_lines(full.stderr.decode()) == [
+            f"periodic: error: cannot compact bronze files #1-#{GROUP_FILES}: No space left on device "
+            "(nothing lost; the next refresh undoes the step)"
+        ]
+        assert "metrics in" in full.stdout.decode()  # the refresh itself went through
+        assert list(compacted.iterdir()) == []
+        assert workspace.metrics() == reference_metrics
+
+        remount(compacted, "size=64m")
+        rerun = workspace.refresh(env=COMPACT)
+        assert f"compacted bronze files #1-#{GROUP_FILES} " in rerun.stdout.decode()
+        assert layout_problems(workspace.data_dir) == []
+        assert [bytes(line) for (line,) in query_bronze(workspace.data_dir, "select line")] == stream_lines
+        assert workspace.metrics() == reference_metrics
+        assert run_lines(workspace) == len(stream_lines)
 
 
 def test_bad_compaction_settings_fail_in_one_line(workspace: Workspace) -> None:

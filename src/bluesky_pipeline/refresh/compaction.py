@@ -194,7 +194,8 @@ def compact_once(data_dir: Path, read_through_seq: int, limits: CompactionLimits
         _remove_merged_live_files(data_dir, group.last_seq)
     except OSError as error:
         raise CompactionError(
-            f"cannot compact bronze files #{group.first_seq}-#{group.last_seq}: {error.strerror or error}"
+            f"cannot compact bronze files #{group.first_seq}-#{group.last_seq}: "
+            f"{os.strerror(error.errno) if error.errno else error}"
             " (nothing lost; the next refresh undoes the step)"
         ) from None
     return CompactionStep(
