@@ -2,10 +2,11 @@
 
 Lands a realistic stream as live-rate files (about one second of the live feed each: --batch-mb 1),
 then merges all of them with the compactor's own merge at each level (back to back, best of --runs),
-printing seconds, MB/s of lines, bytes per event and size against the small files. Then: the cost of
-the quarantine check per file (footer only, and whole), a DuckDB scan of small against merged files,
-and one compaction step inside ./periodic (against the same refresh with --no-compact), with the
-files per day that the default limits give at the live rate (2,000 events/s).
+printing seconds, MB/s of lines, bytes per event and size against the small files, and the peak
+memory of a merge of a tenth of the files and of all of them (row groups are streamed). Then: the
+cost of the quarantine check per file (footer only, and whole), a DuckDB scan of small against merged
+files, and one compaction step inside ./periodic (against the same refresh with --no-compact), with
+the files per day that the default limits give at the live rate (2,000 events/s).
 Run: uv run --frozen python -m bench.compaction [--events 1000000] [--levels 1 3 6 9 12] [--runs 2]
 """
 
@@ -84,8 +85,10 @@ def main() -> None:
                     f"  zstd {level:3d}, {page_mb} MB pages: {seconds:6.2f} s  {raw / seconds / 1e6:4.0f} MB/s of lines"
                     f"  {size / 1e6:6.1f} MB  {size / args.events:5.1f} bytes/event  {size / small:4.0%} of small files"
                 )
-        compaction.merge_files(files, merged_path)
         print(f"chosen: zstd {compaction.ZSTD_LEVEL}, {compaction.PAGE_BYTES >> 20} MB pages")
+        for count in (len(files) // 10, len(files)):
+            peak = merge_peak_rss(data_dir, count, merged_path)
+            print(f"  peak RSS of a process merging {count} files: {peak >> 20} MB")
 
         started = time.perf_counter()
         for _, path in files:
@@ -123,6 +126,22 @@ def main() -> None:
         )
     finally:
         shutil.rmtree(work)
+
+
+def merge_peak_rss(data_dir: Path, count: int, target: Path) -> int:
+    """Peak RSS in bytes of a fresh process that merges the first `count` live files."""
+    script = (
+        "import sys; from pathlib import Path; from bluesky_pipeline import bronze_layout as layout; "
+        "from bluesky_pipeline.refresh.compaction import merge_files; d = layout.events_dir(Path(sys.argv[1])); "
+        "merge_files([(s, d / layout.file_name(s)) for s in layout.committed_seqs(d)[: int(sys.argv[2])]], "
+        "Path(sys.argv[3]))"
+    )
+    python = str(REPO / ".venv" / "bin" / "python")
+    child = subprocess.Popen([python, "-c", script, str(data_dir), str(count), str(target)])
+    _, status, usage = os.wait4(child.pid, 0)
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise SystemExit("the merge failed")
+    return usage.ru_maxrss * 1024
 
 
 def _timed_merge(files: list[tuple[int, Path]], target: Path, level: int, page_bytes: int) -> float:
