@@ -27,14 +27,21 @@ def bronze_lines_through_dbt(workspace: Workspace, ranges: list[SeqRange]) -> di
         f"select {index} as range_index, * from {{{{ bronze_lines(source('bronze', 'events'), {after}, {through}) }}}}"
         for index, (after, through) in enumerate(ranges)
     ]
+    compiled = compile_inline(workspace, " union all ".join(selects), max(through for _, through in ranges))
+    with duckdb.connect() as connection:
+        rows = connection.execute(
+            "select range_index, file_seq, line_no, landed_at, line, original_size "
+            f"from ({compiled}) order by range_index, file_seq, line_no"
+        ).fetchall()
+    return {seq_range: [row[1:] for row in rows if row[0] == index] for index, seq_range in enumerate(ranges)}
+
+
+def compile_inline(workspace: Workspace, sql: str, through_seq: int) -> str:
+    """`sql` as dbt compiles it in this workspace, with the environment ./periodic gives dbt."""
     data_dir = workspace.data_dir.resolve()
     env = (
         child_environment()
-        | {
-            DATA_DIR_ENV: str(data_dir),
-            THROUGH_SEQ_ENV: str(max(through for _, through in ranges)),
-            "DO_NOT_TRACK": "1",
-        }
+        | {DATA_DIR_ENV: str(data_dir), THROUGH_SEQ_ENV: str(through_seq), "DO_NOT_TRACK": "1"}
         | bronze_layout.sql_environment(data_dir)
     )
     command = [
@@ -46,17 +53,13 @@ def bronze_lines_through_dbt(workspace: Workspace, ranges: list[SeqRange]) -> di
         "--log-path", str(data_dir / "dbt" / "logs"),
         "--quiet",
         "--output", "json",
-        "--inline", " union all ".join(selects),
+        "--inline", sql,
     ]  # fmt: skip
     completed = subprocess.run(command, env=env, capture_output=True, text=True, check=False, timeout=300)
     assert completed.returncode == 0, completed.stdout[-3000:] + completed.stderr[-3000:]
     compiled = json.loads(completed.stdout)["compiled"]
-    with duckdb.connect() as connection:
-        rows = connection.execute(
-            "select range_index, file_seq, line_no, landed_at, line, original_size "
-            f"from ({compiled}) order by range_index, file_seq, line_no"
-        ).fetchall()
-    return {seq_range: [row[1:] for row in rows if row[0] == index] for index, seq_range in enumerate(ranges)}
+    assert isinstance(compiled, str)
+    return compiled
 
 
 def compacted_ranges(data_dir: Path) -> list[SeqRange]:

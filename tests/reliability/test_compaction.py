@@ -15,7 +15,12 @@ import pytest
 from bluesky_pipeline import bronze_layout
 from bluesky_pipeline.refresh.compaction import KILL_AT_ENV, KILL_POINTS, MAX_FILES_ENV
 from tests.pipeline import Workspace, query_bronze, run_executable
-from tests.reliability.compaction_support import bronze_lines_through_dbt, compacted_ranges, layout_problems
+from tests.reliability.compaction_support import (
+    bronze_lines_through_dbt,
+    compacted_ranges,
+    compile_inline,
+    layout_problems,
+)
 from tests.reliability.support import Child, MetricReader, PacedFeeder, committed_seqs, error_lines, remount, tmpfs
 
 pytestmark = pytest.mark.reliability
@@ -59,6 +64,12 @@ def test_compaction_keeps_every_line_and_full_refresh_gives_the_same_metrics(
     assert layout_problems(workspace.data_dir) == []
     assert bronze_lines_through_dbt(workspace, ranges) == before
     assert workspace.metrics() == reference_metrics
+    # A read from past the boundary, as an incremental refresh makes, does not even list compacted/.
+    newest = compile_inline(
+        workspace, f"select * from {{{{ bronze_lines(source('bronze', 'events'), 25, {last}) }}}}", last
+    )
+    assert str(bronze_layout.compacted_dir(workspace.data_dir.resolve())) not in newest
+    assert str(bronze_layout.events_dir(workspace.data_dir.resolve())) in newest
 
     # Recompressed: the merged files are smaller than the small files they replaced.
     merged = sum(path.stat().st_size for path in bronze_layout.compacted_dir(workspace.data_dir).glob("*.parquet"))
