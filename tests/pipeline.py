@@ -58,6 +58,9 @@ class Workspace:
     def warehouse(self, sql: str) -> list[tuple[object, ...]]:
         """Rows of a query against the warehouse (read-only; run it when no refresh is running)."""
         with duckdb.connect(str(self.data_dir / "warehouse.duckdb"), read_only=True) as connection:
+            # The staged lines not yet read by every model live in a database of their own.
+            transit = str(self.data_dir / "transit.duckdb").replace("'", "''")
+            connection.execute(f"attach if not exists '{transit}' as transit (read_only)")
             return connection.execute(sql).fetchall()
 
 

@@ -2,17 +2,24 @@
 
 from __future__ import annotations
 
+import fcntl
+import os
+import pty
 import random
+import select
 import signal
 import subprocess
+import termios
 import threading
 import time
+from typing import IO
 
 import duckdb
 import pyarrow.parquet as pq
 import pytest
 
 from bluesky_pipeline import bronze_layout
+from bluesky_pipeline.landing.status import RATE_WINDOW_S
 from tests.pipeline import REPO, Workspace, child_environment, query_bronze, run_executable
 
 
@@ -39,11 +46,19 @@ def test_many_batches_land_byte_for_byte(workspace: Workspace) -> None:
     assert workspace.bronze_lines() == lines
 
 
-def test_a_line_over_the_cap_keeps_its_start_and_records_its_size(workspace: Workspace) -> None:
+@pytest.mark.parametrize("cap_mb", ["1", "0.01"])
+def test_a_line_over_the_cap_keeps_its_start_and_records_its_size(workspace: Workspace, cap_mb: str) -> None:
+    cap = int(float(cap_mb) * (1 << 20))  # a cap under the 1 MiB read size is kept too, not raised
     huge = b'{"x": "' + b"a" * (6 << 20) + b'"}\n'
-    workspace.land(b"first\n" + huge + b"after\n", "--max-line-mb", "1")
+    just_under = b'{"y": "' + b"b" * (cap - 10) + b'"}\n'
+    workspace.land(b"first\n" + huge + just_under + b"after\n", "--max-line-mb", cap_mb)
     rows = query_bronze(workspace.data_dir, "select line, original_size")
-    assert rows == [(b"first\n", None), (huge[: 1 << 20], len(huge)), (b"after\n", None)]
+    assert rows == [(b"first\n", None), (huge[:cap], len(huge)), (just_under, None), (b"after\n", None)]
+
+
+def test_the_summary_counts_lines_blank_and_invalid_ones_included(workspace: Workspace) -> None:
+    completed = workspace.land(b'{"a": 1}\n\nnot json\n\xff\n{"no newline": 1}')
+    assert completed.stderr.decode().startswith("handle-stream: end of input: landed 5 lines, 0.0 MB in 1 files")
 
 
 def test_restart_appends_with_the_next_sequence_numbers(workspace: Workspace) -> None:
@@ -76,16 +91,74 @@ def test_commits_while_the_stream_is_still_open(workspace: Workspace) -> None:
     assert landed_while_open == [b"early line\n"]
 
 
-def test_sigterm_lands_everything_read_and_exits_zero(workspace: Workspace) -> None:
+@pytest.mark.parametrize("stop_signal", [signal.SIGTERM, signal.SIGINT, signal.SIGHUP], ids=lambda sig: sig.name)
+def test_a_stop_signal_lands_everything_read_says_so_and_exits_zero(
+    workspace: Workspace, stop_signal: signal.Signals
+) -> None:
     process = _start(workspace, "--commit-interval", "30")
     assert process.stdin is not None
+    assert process.stderr is not None
     sent = b"".join(b'{"n": %d}\n' % i for i in range(50_000)) + b'{"partial'
     process.stdin.write(sent)
     process.stdin.flush()
     time.sleep(1.5)  # let it read what was sent (the interval is long: nothing is committed yet)
-    process.send_signal(signal.SIGTERM)
+    process.send_signal(stop_signal)
     assert process.wait(timeout=30) == 0
     assert b"".join(workspace.bronze_lines()) == sent
+    summary = process.stderr.read().decode().splitlines()[-1]
+    assert summary.startswith(f"handle-stream: stopped by {stop_signal.name}: landed 50,001 lines, ")
+
+
+def test_a_closed_terminal_lands_everything_read_and_exits_zero(workspace: Workspace) -> None:
+    """The terminal showing the status line goes away (an ssh session drops): the kernel sends SIGHUP."""
+    terminal, handle_stream_side = pty.openpty()
+    process = subprocess.Popen(
+        [str(REPO / "handle-stream"), "--data-dir", str(workspace.data_dir), "--commit-interval", "60"],
+        stdin=subprocess.PIPE,
+        stderr=handle_stream_side,
+        env=child_environment(),
+        start_new_session=True,
+        preexec_fn=lambda: fcntl.ioctl(2, termios.TIOCSCTTY, 0),  # noqa: PLW1509 (the terminal of its session)
+    )
+    os.close(handle_stream_side)
+    assert process.stdin is not None
+    sent = b"".join(b'{"n": %d}\n' % i for i in range(20_000))
+    process.stdin.write(sent)
+    process.stdin.flush()
+    shown = _read_terminal(terminal, seconds=1.5)
+    os.close(terminal)  # the hang-up: writes to the terminal fail from now on
+    assert process.wait(timeout=30) == 0
+    assert " lines/s | " in shown
+    assert "\r\x1b[K" in shown  # the status line, redrawn in place
+    assert b"".join(workspace.bronze_lines()) == sent
+
+
+def test_the_live_rate_counts_lines_as_they_are_read(workspace: Workspace) -> None:
+    """At a steady 2,000 lines/s, every status line says about 2,000 lines/s, between commits too.
+
+    Commits every 4 s: a rate counted from commits would say 0 for most of the 2 s window and about
+    4,000 when a commit falls in it. Each reported rate is compared with what was written in the 2 s
+    before it was shown (the reporter's window).
+    """
+    process = _start(workspace, "--status-interval", "0.5", "--commit-interval", "4")
+    assert process.stdin is not None
+    assert process.stderr is not None
+    shown: list[tuple[float, str]] = []
+    stderr = process.stderr
+    reader = threading.Thread(target=lambda: shown.extend((time.monotonic(), line.decode()) for line in stderr))
+    reader.start()
+    written = _feed_steadily(process.stdin, lines_per_second=2000, seconds=8)
+    process.stdin.close()
+    assert process.wait(timeout=30) == 0
+    reader.join()
+    steady = [(at, line) for at, line in shown if written[0][0] + 3 <= at <= written[-1][0] and " lines/s | " in line]
+    assert len(steady) >= 6, shown
+    for at, line in steady:
+        reported = int(line.removeprefix("handle-stream: ").split(" lines/s")[0].replace(",", ""))
+        actual = (_written_by(written, at) - _written_by(written, at - RATE_WINDOW_S)) / RATE_WINDOW_S
+        assert abs(reported - actual) <= 0.25 * actual, f"{line!r} shown when {actual:.0f} lines/s were written"
+    summary = shown[-1][1]
+    assert summary.startswith(f"handle-stream: end of input: landed {written[-1][1]:,} lines, "), summary
 
 
 def test_no_temporary_file_is_ever_visible_to_a_readers_glob(workspace: Workspace) -> None:
@@ -160,6 +233,9 @@ def test_every_compression_lands_the_lines_byte_for_byte(
         (("--compression", "snappy", "--compression-level", "3"), "--compression snappy takes no --compression-level"),
         (("--compression-level", "23"), "--compression-level for zstd must be from -131072 to 22"),
         (("--commit-interval", "soon"), "argument --commit-interval: not a number: 'soon'"),
+        (("--max-line-mb", "0"), "argument --max-line-mb: must be greater than 0: '0'"),
+        (("--max-line-mb", "513"), "argument --max-line-mb: must be at most 512: '513'"),
+        (("--batch-mb", "600"), "argument --batch-mb: must be at most 512: '600'"),
     ],
 )
 def test_bad_usage_is_one_line_and_exit_2(options: tuple[str, ...], message: str) -> None:
@@ -179,6 +255,32 @@ def test_environment_variables_set_the_defaults(workspace: Workspace) -> None:
     env = child_environment() | {"BLUESKY_DATA_DIR": str(workspace.data_dir)}
     subprocess.run([str(REPO / "handle-stream")], input=b"via env\n", env=env, check=True, capture_output=True)
     assert workspace.bronze_lines() == [b"via env\n"]
+
+
+def _feed_steadily(pipe: IO[bytes], *, lines_per_second: int, seconds: float) -> list[tuple[float, int]]:
+    """Write numbered lines at a steady rate, 100 at a time; returns (when, lines written by then)."""
+    chunk = 100
+    started = time.monotonic()
+    written = [(started, 0)]
+    for index in range(int(lines_per_second * seconds / chunk)):
+        time.sleep(max(0.0, started + index * chunk / lines_per_second - time.monotonic()))
+        pipe.write(b"".join(b'{"n": %d}\n' % (index * chunk + n) for n in range(chunk)))
+        pipe.flush()
+        written.append((time.monotonic(), (index + 1) * chunk))
+    return written
+
+
+def _written_by(written: list[tuple[float, int]], moment: float) -> int:
+    return max((count for at, count in written if at <= moment), default=0)
+
+
+def _read_terminal(terminal: int, seconds: float) -> str:
+    """What was shown on the terminal's screen side during `seconds`."""
+    shown, deadline = b"", time.monotonic() + seconds
+    while (left := deadline - time.monotonic()) > 0:
+        if select.select([terminal], [], [], left)[0]:
+            shown += os.read(terminal, 1 << 16)
+    return shown.decode(errors="replace")
 
 
 def _start(workspace: Workspace, *args: str) -> subprocess.Popen[bytes]:

@@ -21,6 +21,7 @@ from bluesky_pipeline.producer.cli import main
 ROOT = Path(__file__).resolve().parents[2]
 BLUESKY = ROOT / "bluesky"
 SIMULATED_SECONDS = 60
+START = "2026-01-01T00:00:00"  # reproducible streams name their start and seed (the defaults differ per run)
 
 
 def run_bluesky(
@@ -56,16 +57,20 @@ def parse_stream(raw: bytes) -> Stream:
 
 @pytest.fixture(scope="session")
 def simulated() -> Stream:
-    """60 simulated seconds (120,000 lines) with seed 7, as fast as possible."""
-    result = run_bluesky(["--simulate", "--rate", "0", "--duration", str(SIMULATED_SECONDS), "--seed", "7"])
+    """60 simulated seconds (120,000 lines) with seed 7 from `START`, as fast as possible."""
+    result = run_bluesky(
+        ["--simulate", "--rate", "0", "--duration", str(SIMULATED_SECONDS), "--seed", "7", "--start", START]
+    )
     assert result.returncode == 0, result.stderr
     return parse_stream(result.stdout)
 
 
 @pytest.fixture(scope="session")
 def with_bad_lines() -> bytes:
-    """20,000 simulated lines of which about 5% are malformed (seed 1)."""
-    result = run_bluesky(["--simulate", "--rate", "0", "--count", "20000", "--bad-lines", "0.05", "--seed", "1"])
+    """20,000 simulated lines of which about 5% are malformed (seed 1, from `START`)."""
+    result = run_bluesky(
+        ["--simulate", "--rate", "0", "--count", "20000", "--bad-lines", "0.05", "--seed", "1", "--start", START]
+    )
     assert result.returncode == 0, result.stderr
     return bytes(result.stdout)
 

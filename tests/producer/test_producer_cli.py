@@ -36,6 +36,7 @@ def test_help_explains_the_modes_with_runnable_examples(bluesky: Run) -> None:
         ["--simulate", "--rate", "-1"],
         ["--simulate", "--bad-lines", "1.5"],
         ["--simulate", "--start", "yesterday"],
+        ["--simulate", "--seed", "-1"],
         ["--url", "http://example.org/subscribe"],
         ["--collections", ","],
         ["--no-such-option"],
@@ -73,4 +74,6 @@ def test_a_reader_that_leaves_ends_it_quietly_with_exit_0(args: list[str]) -> No
         process.stdout.close()
         assert process.wait(timeout=30) == 0
         assert first.startswith(b'{"timestamp": ')
-        assert process.stderr.read() == b""
+        logged = process.stderr.read().decode().splitlines()
+        assert len(logged) == 1  # the seed and start it chose, and no complaint about the pipe
+        assert logged[0].startswith("bluesky: simulating with --seed ")

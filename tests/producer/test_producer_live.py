@@ -22,7 +22,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from websockets.asyncio.server import Server, ServerConnection, serve
 
-from bluesky_pipeline.producer.live import REWIND_US
+from bluesky_pipeline.producer.live import OFFLINE_HINT_AFTER, REWIND_US
 
 ROOT = Path(__file__).resolve().parents[2]
 FIRST_TIME_US = 1_767_225_600_000_000  # 2026-01-01T00:00:00Z
@@ -218,3 +218,29 @@ def test_count_stops_after_that_many_records(jetstream: FakeJetstream) -> None:
     printed = [json.loads(line) for line in result.stdout.splitlines()]
     assert [(event["repo"], event["path"]) for event in printed] == expected_lines(jetstream.history)[:25]
     assert b"listening to" in result.stderr  # logs go to stderr, stdout holds nothing but events
+
+
+def test_offline_it_suggests_simulate_once_and_keeps_retrying() -> None:
+    dead = "ws://127.0.0.1:9/subscribe"  # the discard port: every attempt is refused at once
+    command = [str(ROOT / "bluesky"), "--url", dead]
+    with subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) as process:
+        assert process.stderr is not None
+        watchdog = threading.Timer(30, process.kill)  # a hang fails the test below instead of blocking it
+        watchdog.start()
+        try:
+            logged: list[str] = []
+            while len([line for line in logged if "reconnecting in" in line]) <= OFFLINE_HINT_AFTER:
+                line = process.stderr.readline()
+                assert line, logged  # still running: it keeps retrying after the hint
+                logged.append(line)
+        finally:
+            watchdog.cancel()
+            process.terminate()
+        assert process.stdout is not None
+        printed = process.stdout.read()
+    assert printed == ""
+    hints = [number for number, line in enumerate(logged) if "--simulate" in line]
+    assert len(hints) == 1
+    failures_before_hint = [line for line in logged[: hints[0]] if "connection to ws://127.0.0.1:9" in line]
+    assert len(failures_before_hint) == OFFLINE_HINT_AFTER
+    assert logged[hints[0]].startswith("bluesky: no Jetstream instance answered")

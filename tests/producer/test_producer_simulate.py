@@ -10,7 +10,7 @@ import re
 import time
 from collections import Counter, defaultdict
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -20,7 +20,7 @@ from bluesky_pipeline.producer.events import PY_TYPE, create_line
 Run = Callable[..., Any]
 Stream = Any  # conftest.Stream: raw, lines, events
 SIMULATED_LINES = 60 * 2000  # the `simulated` fixture: 60 s at 2000 events a second
-SHORT = ["--simulate", "--rate", "0", "--count", "5000"]
+SHORT = ["--simulate", "--rate", "0", "--count", "5000", "--start", "2026-01-01T00:00:00"]
 
 KEYS = ["timestamp", "action", "path", "cid", "prev", "py_type", "record", "repo"]
 TIMESTAMP = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{6})?$")
@@ -35,7 +35,7 @@ def collection(event: dict[str, Any]) -> str:
 
 
 def unique(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The events without their repeats: the same (repo, path, action) counts once (SPEC section 2)."""
+    """The events without their repeats: the same (repo, path, action) counts once (docs/metrics.md, Definitions)."""
     seen: set[tuple[str, str, str]] = set()
     kept = []
     for event in events:
@@ -94,6 +94,35 @@ def test_lines_are_byte_for_byte_what_json_dumps_writes(simulated: Stream) -> No
     assert differing[:3] == []
 
 
+SEED_AND_START = re.compile(r"bluesky: simulating with --seed (\d+) --start (\S+) \(.*\)\n")
+
+
+def test_by_default_each_run_starts_now_with_a_fresh_seed_that_it_logs(
+    bluesky: Run, parse: Callable[[bytes], Stream]
+) -> None:
+    command = ["--simulate", "--rate", "0", "--count", "2000"]
+    before = datetime.now(UTC).replace(tzinfo=None)
+    runs = [bluesky(command), bluesky(command)]
+    after = datetime.now(UTC).replace(tzinfo=None)
+    chosen, keys = [], []
+    for run in runs:
+        assert run.returncode == 0
+        found = SEED_AND_START.fullmatch(run.stderr.decode())
+        assert found is not None, run.stderr
+        seed, start = found.group(1), datetime.fromisoformat(found.group(2))
+        assert before <= start <= after  # now, in naive UTC
+        stamps = [datetime.fromisoformat(event["timestamp"]) for event in parse(run.stdout).events]
+        assert min(stamps) >= start - timedelta(minutes=10)  # late events are at most 10 minutes behind
+        assert max(stamps) < start + timedelta(seconds=1)  # 2000 events: one second of simulated time
+        chosen.append((seed, found.group(2)))
+        keys.append({(event["repo"], event["path"]) for event in parse(run.stdout).events})
+    assert chosen[0][0] != chosen[1][0]
+    assert keys[0].isdisjoint(keys[1])  # the second run brings only new events
+    seed, start_text = chosen[0]
+    again = bluesky([*command, "--seed", seed, "--start", start_text])
+    assert again.stdout == runs[0].stdout  # what it logged repeats the stream
+
+
 @pytest.fixture(scope="module")
 def seed_3(bluesky_module: Run) -> bytes:
     result = bluesky_module([*SHORT, "--seed", "3"])
@@ -113,7 +142,7 @@ def test_same_seed_same_bytes_and_pacing_changes_nothing(
     assert again.stdout == seed_3  # another process: nothing depends on hash seeds or the clock
     assert bluesky_in_process([*SHORT, "--seed", "4"]) != seed_3
     # --rate 0 only drops the pacing: the clock still runs at 2000 a second, so the lines are the same.
-    paced = bluesky_in_process(["--simulate", "--rate", "2000", "--count", "1000", "--seed", "3"])  # 0.5 s
+    paced = bluesky_in_process([*SHORT, "--rate", "2000", "--count", "1000", "--seed", "3"])  # 0.5 s
     assert paced.count(b"\n") == 1000
     assert seed_3.startswith(paced)
 
@@ -149,17 +178,40 @@ def test_collection_mix_is_like_the_real_network(simulated: Stream) -> None:
 
 def test_likes_point_to_posts_the_stream_printed_before(simulated: Stream) -> None:
     posts: dict[str, str] = {}  # uri -> cid
-    dangling, likes = [], 0
+    dangling, likes, feeds = [], 0, 0
     for event in simulated.events:
         if collection(event) == "app.bsky.feed.post":
             posts[f"at://{event['repo']}/{event['path']}"] = event["cid"]
         elif collection(event) == "app.bsky.feed.like":
             subject = event["record"]["subject"]
             likes += 1
-            if posts.get(subject["uri"]) != subject["cid"]:
+            if "/app.bsky.feed.generator/" in subject["uri"]:
+                feeds += 1  # real likes also name feed generators
+            elif posts.get(subject["uri"]) != subject["cid"]:
                 dangling.append(subject)
     assert likes > 45_000
+    assert 0.001 < feeds / likes < 0.01
     assert dangling == []
+
+
+def test_some_likes_and_reposts_come_via_a_repost_of_the_same_post(simulated: Stream) -> None:
+    # As social-app writes them: `via` is a strong reference to the repost through which the post was seen.
+    reposts: dict[str, tuple[str, dict[str, str]]] = {}  # uri -> (cid, subject)
+    wrong, via_shares = [], {}
+    for name in ("app.bsky.feed.like", "app.bsky.feed.repost"):
+        events = [event for event in simulated.events if collection(event) == name]
+        via_shares[name] = sum("via" in event["record"] for event in events) / len(events)
+    for event in simulated.events:
+        record = event["record"]
+        if "via" in record:
+            cid, subject = reposts.get(record["via"]["uri"], ("", {}))
+            if (cid, subject) != (record["via"]["cid"], record["subject"]):
+                wrong.append(record)
+        if collection(event) == "app.bsky.feed.repost":
+            reposts[f"at://{event['repo']}/{event['path']}"] = (event["cid"], record["subject"])
+    assert wrong == []
+    assert 0.1 < via_shares["app.bsky.feed.like"] < 0.2
+    assert 0.2 < via_shares["app.bsky.feed.repost"] < 0.4
 
 
 def peak_likes_in_a_minute(times: list[datetime]) -> int:
@@ -220,7 +272,10 @@ def test_posts_are_in_many_languages_with_replies_and_images(simulated: Stream) 
     images = [post["embed"] for post in posts if post.get("embed", {}).get("$type") == "app.bsky.embed.images"]
     assert len(images) > 0.1 * len(posts)
     assert all(image["images"][0]["image"]["ref"] == "<binary>" for image in images)
-    assert all(post["text"] and isinstance(post["text"], str) for post in posts)
+    assert all(isinstance(post["text"], str) for post in posts)
+    wordless = [post for post in posts if not post["text"]]  # the lexicon allows it for a post with media
+    assert 0 < len(wordless) < 0.05 * len(posts)
+    assert all(post["embed"]["$type"] != "app.bsky.embed.external" for post in wordless)
 
 
 def test_a_small_share_of_posts_mention_engineering_in_its_forms(simulated: Stream) -> None:
@@ -250,7 +305,7 @@ def test_some_events_are_repeated_and_some_are_late(simulated: Stream) -> None:
 
 
 def kind_of_line(line: bytes) -> str:
-    """How a line goes wrong, as SPEC section 2 lists it ("good" when it does not)."""
+    """How a line goes wrong, as docs/input.md lists it ("good" when it does not)."""
     if not line.strip():
         return "empty"
     try:
@@ -291,7 +346,9 @@ def test_bad_lines_are_mixed_in_on_request(with_bad_lines: bytes) -> None:
 
 def test_rate_paces_the_output_and_duration_bounds_it(bluesky: Run, parse: Callable[[bytes], Stream]) -> None:
     started = time.monotonic()
-    result = bluesky(["--simulate", "--rate", "500", "--duration", "0.8", "--start", "2025-06-01T12:00:00+02:00"])
+    result = bluesky(
+        ["--simulate", "--rate", "500", "--duration", "0.8", "--start", "2025-06-01T12:00:00+02:00", "--seed", "0"]
+    )
     elapsed = time.monotonic() - started
     assert result.returncode == 0
     stamps = [event["timestamp"] for event in parse(result.stdout).events]

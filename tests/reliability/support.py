@@ -68,6 +68,8 @@ def simulated_stream() -> list[bytes]:
             "--simulate",
             "--seed",
             str(STREAM_SEED),
+            "--start",
+            "2026-01-01T00:00:00",  # where fast_liker_lines() are woven in
             "--rate",
             "0",
             "--count",

@@ -72,6 +72,11 @@ GAUNTLET: list[tuple[bytes, str]] = [
     (line(variant(path="/3abc")), "rejected"),
     (line(variant(path=["app.bsky.feed.like", "3abc"])), "rejected"),
     (line(variant(repo="")), "rejected"),
+    (line(variant(repo="=cmd|' /C calc'!A0")), "rejected"),
+    (line(variant(repo="did:plc:\uff45\uff56\uff49\uff4c")), "rejected"),  # fullwidth look-alikes
+    (line(variant(repo="did:plc:" + "a" * 2041)), "rejected"),  # one over the 2,048 characters of a DID
+    (line(variant(path="app.bsky.feed.like/=1+2")), "rejected"),
+    (line(variant(path="=HYPERLINK.bsky.feed/3x")), "rejected"),
     (line(variant(repo=5)), "rejected"),
     (line(variant(repo=None)), "rejected"),
     (line(VALID), "event"),
@@ -203,8 +208,36 @@ def python_view(raw: bytes) -> str:
     return "object" if isinstance(value, dict) else "not-object"
 
 
+# The atproto identifier syntax (atproto.com/specs: did, nsid, record-key), written again here from
+# the specifications so the staging model's checks are compared with an independent implementation.
+DID = re.compile(r"did:[a-z]+:[a-zA-Z0-9._:%-]*[a-zA-Z0-9._-]")
+NSID_AUTHORITY_SEGMENT = re.compile(r"[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?")
+NSID_NAME = re.compile(r"[a-zA-Z][a-zA-Z0-9]{0,62}")
+RECORD_KEY = re.compile(r"[A-Za-z0-9._:~-]{1,512}")
+
+
+def is_did(value: str) -> bool:
+    return len(value) <= 2048 and DID.fullmatch(value) is not None
+
+
+def is_nsid(value: str) -> bool:
+    *authority, name = value.split(".")
+    return (
+        len(value) <= 317
+        and len(authority) >= 2
+        and len(".".join(authority)) <= 253
+        and all(NSID_AUTHORITY_SEGMENT.fullmatch(segment) for segment in authority)
+        and not authority[0][:1].isdigit()
+        and NSID_NAME.fullmatch(name) is not None
+    )
+
+
+def is_record_key(value: str) -> bool:
+    return RECORD_KEY.fullmatch(value) is not None and value not in (".", "..")
+
+
 def has_usable_fields(raw: bytes) -> bool:
-    """True when the line is an object whose timestamp, path and repo are strings of the right shape."""
+    """True when the line is an object whose timestamp is a string, repo a DID, path <NSID>/<record key>."""
     try:
         value = json.loads(raw.decode("utf-8"), strict=False)
     except (ValueError, RecursionError):
@@ -212,14 +245,10 @@ def has_usable_fields(raw: bytes) -> bool:
     if not isinstance(value, dict):
         return False
     timestamp, path, repo = value.get("timestamp"), value.get("path"), value.get("repo")
-    return (
-        isinstance(timestamp, str)
-        and isinstance(path, str)
-        and "/" in path
-        and all(path.partition("/")[0::2])
-        and isinstance(repo, str)
-        and bool(repo.strip())
-    )
+    if not (isinstance(timestamp, str) and isinstance(path, str) and isinstance(repo, str) and "/" in path):
+        return False
+    collection, _, record_key = path.partition("/")
+    return is_did(repo) and is_nsid(collection) and is_record_key(record_key)
 
 
 def kind_problem(raw: bytes, kind: str, reason: str | None, valid_bodies: set[bytes]) -> str | None:
@@ -299,7 +328,7 @@ def test_hostile_lines_land_byte_exact_and_the_books_balance(workspace: Workspac
     assert metric_files_problems(workspace.metrics_dir) == []
 
     staged = workspace.warehouse(
-        "select line_kind, reject_reason from silver.stg_bronze__lines order by file_seq, line_no"
+        "select line_kind, reject_reason from transit.silver.stg_bronze__lines order by file_seq, line_no"
     )
     assert len(staged) == len(sent)
     problems = []

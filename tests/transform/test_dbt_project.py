@@ -52,7 +52,8 @@ def dbt(workspace: Workspace, *args: str) -> tuple[subprocess.CompletedProcess[s
 
 
 def test_dbt_unit_tests_pass(built: Workspace) -> None:
-    """The unit tests of the sliding window, the tokenizer and the dedup, full and incremental paths."""
+    """The unit tests of the identifier checks, the dedup window, the tokenizer, the sliding windows and
+    the incremental counts, each in the full and the incremental path where it has both."""
     completed, target = dbt(built, "test", "--select", "test_type:unit")
     assert completed.returncode == 0, completed.stdout[-3000:]
     results = json.loads((target / "run_results.json").read_text())["results"]
@@ -62,11 +63,17 @@ def test_dbt_unit_tests_pass(built: Workspace) -> None:
         if result["unique_id"].startswith("unit_test.")
     }
     assert statuses == {
-        "dedup_keeps_the_first_copy_landed": "pass",
-        "dedup_drops_events_seen_in_earlier_batches": "pass",
+        "staging_checks_identifiers_by_their_atproto_syntax": "pass",
+        "dedup_counts_a_copy_once_within_the_window_full_build": "pass",
+        "dedup_probes_the_window_history_incremental": "pass",
+        "deduplicated_events_are_the_copies_that_count": "pass",
+        "likes_keep_only_valid_post_subjects_and_flag_late_likes": "pass",
+        "tokenizer_removes_facets_and_links_as_bluesky_marks_them": "pass",
         "tokenizer_counts_meaningful_words_once_per_post": "pass",
         "tokenizer_reads_only_the_new_posts": "pass",
-        "fast_likers_window_is_under_60_seconds": "pass",
+        "word_counts_add_the_batch_to_the_old_counts": "pass",
+        "trending_window_slides_with_the_stream": "pass",
+        "fast_likers_window_is_under_the_window_length": "pass",
         "fast_likers_finds_a_burst_split_across_batches": "pass",
     }
 
@@ -85,9 +92,10 @@ def test_every_refresh_is_recorded_in_the_warehouse(built: Workspace) -> None:
     assert rows == [("success", 1, 1, 1, 0, 0)]
 
 
-def test_the_committed_stopwords_seed_is_current() -> None:
+def test_the_committed_seeds_are_current() -> None:
+    """The stopwords and top-level domain seeds equal what the maintained packages give today."""
     completed = subprocess.run(
-        [sys.executable, str(REPO / "scripts" / "build-stopwords-seed"), "--check"],
+        [sys.executable, str(REPO / "scripts" / "build-seeds"), "--check"],
         capture_output=True,
         text=True,
         check=False,
@@ -101,9 +109,15 @@ def test_tests_that_could_not_run_are_reported_as_skipped_not_failed(tmp_path: P
     workspace.land(LIKE.encode())
     workspace.refresh()
     with duckdb.connect(str(workspace.data_dir / "warehouse.duckdb")) as connection:
-        # A staging table of another shape: the next incremental insert into it fails.
-        connection.execute(f"drop table silver.{STAGING_MODEL}")
-        connection.execute(f"create table silver.{STAGING_MODEL} (unexpected integer)")
+        # An incremental model's table of another shape: its next run fails, and dbt skips its tests.
+        ((schema, table),) = connection.execute(
+            "select table_schema, table_name from information_schema.tables"
+            " where table_name in (select model_name from silver.watermarks where model_name != ?)"
+            " order by table_name limit 1",
+            [STAGING_MODEL],
+        ).fetchall()
+        connection.execute(f"drop table {schema}.{table}")
+        connection.execute(f"create table {schema}.{table} (unexpected integer)")
     workspace.land(LIKE.replace("3l1", "3l2").encode())
     failed = workspace.refresh(check=False)
     assert failed.returncode == 1
@@ -111,6 +125,6 @@ def test_tests_that_could_not_run_are_reported_as_skipped_not_failed(tmp_path: P
     assert summary, failed.stdout.decode()
     assert int(summary.group(2)) == 0
     assert int(summary.group(3)) > 0
-    assert f"model {STAGING_MODEL}: error" in failed.stderr.decode()
+    assert f"model {table}: error" in failed.stderr.decode()
     rows = workspace.warehouse("select status, tests_failed from ops.periodic_runs order by started_at")
     assert rows == [("success", 0), ("failed", 0)]

@@ -2,9 +2,10 @@
     Batch bookkeeping for the incremental models.
 
     Each incremental model reads the rows of bronze files in (its watermark, bronze_through_seq()] and,
-    in the same transaction as its insert, records that bound as its new watermark. A model
-    that fails keeps its old watermark, so the next run finishes its job; upstream models always
-    hold everything up to bronze_through_seq, since dbt runs a model only after its parents succeed.
+    in the same transaction as its insert, records that bound as its new watermark, with the stream
+    time there (the newest event time landed up to that file). A model that fails keeps its old
+    watermark, so the next run finishes its job; upstream models always hold at least what their
+    children have not read yet, since dbt runs a model only after its parents succeed.
 -#}
 
 {% macro create_watermarks_table() %}
@@ -12,8 +13,11 @@
     create table if not exists silver.watermarks (
         model_name varchar primary key,
         through_seq bigint not null,
+        stream_at timestamp,
         updated_at timestamp not null
     );
+    -- A warehouse made before stream times were recorded (run ./periodic --full-refresh once after).
+    alter table silver.watermarks add column if not exists stream_at timestamp;
 {% endmacro %}
 
 {#-
@@ -29,9 +33,18 @@
     {{ return(through | int) }}
 {% endmacro %}
 
-{#- The last bronze sequence number this model has processed (0 on a full build). -#}
+{#-
+    Whether this model's batch starts at its watermark: an incremental model's does, and so does
+    staging's, whose table lives in the transit database that ./periodic deletes once every model has
+    read it. A full refresh, and a first run, start from nothing.
+-#}
+{% macro starts_at_watermark() %}
+    {{ return(execute and not flags.FULL_REFRESH and (is_incremental() or this.database == 'transit')) }}
+{% endmacro %}
+
+{#- The last bronze sequence number this model has processed (0 when it starts from nothing). -#}
 {% macro watermark() %}
-    {%- if not execute or not is_incremental() -%}
+    {%- if not starts_at_watermark() -%}
         {{ return(0) }}
     {%- endif -%}
     {%- set query -%}
@@ -40,13 +53,109 @@
     {{ return(run_query(query).columns[0].values()[0] | int) }}
 {% endmacro %}
 
-{#- Post-hook: this model now holds everything up to bronze_through_seq. -#}
+{#- Post-hook: this model now holds everything up to bronze_through_seq, where the stream time is stream_clock(). -#}
 {% macro save_watermark() %}
-    insert or replace into silver.watermarks
-    values ('{{ this.identifier }}', {{ bronze_through_seq() }}, current_timestamp::timestamp)
+    insert or replace into silver.watermarks (model_name, through_seq, stream_at, updated_at)
+    values ('{{ this.identifier }}', {{ bronze_through_seq() }}, {{ stream_clock() }}, current_timestamp::timestamp)
+{% endmacro %}
+
+{#-
+    The stream time at bronze_through_seq, as SQL: staging records it when it has read the batch, and
+    staging runs before every other model. In staging's own post-hook, its newest line's stream time.
+-#}
+{% macro stream_clock() -%}
+    {%- if this.identifier == 'stg_bronze__lines' -%}
+        (select coalesce(max(stream_at), {{ watermark_stream_at() }}) from {{ this }})
+    {%- else -%}
+        (select stream_at from silver.watermarks where model_name = 'stg_bronze__lines')
+    {%- endif -%}
+{%- endmacro %}
+
+{#-
+    The stream time at this model's watermark (where its last run stopped), as a SQL timestamp
+    literal, or null before its first run.
+-#}
+{% macro watermark_stream_at() %}
+    {%- if not starts_at_watermark() -%}
+        {{ return('null::timestamp') }}
+    {%- endif -%}
+    {%- set query -%}
+        select max(stream_at)::varchar from silver.watermarks where model_name = '{{ this.identifier }}'
+    {%- endset -%}
+    {%- set value = run_query(query).columns[0].values()[0] -%}
+    {{ return("null::timestamp" if value is none else "timestamp '" ~ value ~ "'") }}
+{% endmacro %}
+
+{#- The stream time at bronze_through_seq, once staging has run, as a SQL timestamp literal (null: no event yet). -#}
+{% macro stream_clock_literal() %}
+    {%- if not execute -%}
+        {{ return('null::timestamp') }}
+    {%- endif -%}
+    {%- set value = run_query("select max(stream_at)::varchar from silver.watermarks where model_name = 'stg_bronze__lines'").columns[0].values()[0] -%}
+    {{ return("null::timestamp" if value is none else "timestamp '" ~ value ~ "'") }}
 {% endmacro %}
 
 {#- The filter selecting this run's batch of an upstream model with a file_seq column. -#}
 {% macro in_batch(column='file_seq') %}
     {{ column }} > {{ watermark() }} and {{ column }} <= {{ bronze_through_seq() }}
+{% endmacro %}
+
+{#-
+    Pre-hook of staging: rows of bronze files that every model reading it has already read are
+    deleted (a view reading it counts through the models reading the view; a reader with no
+    watermark yet keeps everything), and so are rows past staging's own watermark: a run killed
+    after its insert committed but before its watermark was saved stages the same files again.
+-#}
+{% macro delete_rows_every_child_has_read() %}
+    {%- if execute and is_incremental() -%}
+        {%- set readers = incremental_readers(model.unique_id) -%}
+        delete from {{ this }}
+        where
+            file_seq > {{ watermark() }}
+            or file_seq <= (
+                select case when count(*) = {{ readers | length }} then min(through_seq) else 0 end
+                from silver.watermarks
+                where model_name in ('{{ readers | join("', '") }}')
+            )
+    {%- endif -%}
+{% endmacro %}
+
+{#- The names of the incremental models that read the node `unique_id`, directly or through views. -#}
+{% macro incremental_readers(unique_id) %}
+    {%- set readers = [] -%}
+    {%- for node in graph.nodes.values() -%}
+        {%- if node.resource_type == 'model' and unique_id in node.depends_on.nodes -%}
+            {%- if node.config.materialized == 'view' -%}
+                {%- do readers.extend(incremental_readers(node.unique_id)) -%}
+            {%- else -%}
+                {%- do readers.append(node.name) -%}
+            {%- endif -%}
+        {%- endif -%}
+    {%- endfor -%}
+    {{ return(readers | unique | list) }}
+{% endmacro %}
+
+{#-
+    Pre-hook of int_event_copies_tracked: copies whose stream time is more than the dedup window
+    behind the stream time at the model's watermark can never make a later copy a repeat.
+-#}
+{% macro forget_copies_behind_the_dedup_window() %}
+    {%- if execute and is_incremental() -%}
+        delete from {{ this }}
+        where stream_at < {{ watermark_stream_at() }} - interval '{{ var("dedup_window_hours") }} hours'
+    {%- endif -%}
+{% endmacro %}
+
+{#-
+    Pre-hook of int_likes_extracted: a like that is not late (at most like_lateness_hours behind the
+    stream) has its fast-liker window within the fast-liker window of its own time, so likes further
+    back than both, from the stream time at the model's watermark, are never read again.
+-#}
+{% macro forget_likes_behind_the_lateness_horizon() %}
+    {%- if execute and is_incremental() -%}
+        delete from {{ this }}
+        where liked_at < {{ watermark_stream_at() }}
+            - interval '{{ var("like_lateness_hours") }} hours'
+            - interval '{{ var("fast_liker_window_seconds") }} seconds'
+    {%- endif -%}
 {% endmacro %}

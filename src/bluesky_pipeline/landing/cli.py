@@ -1,18 +1,19 @@
 """./handle-stream: read events from stdin until end of input and land them as bronze files.
 
 The loop frames lines into batches and cuts a batch when it is full or when the commit interval has
-passed, so a line is committed within about one interval of arriving. SIGINT/SIGTERM land what was read.
+passed, so a line is committed within about one interval of arriving. SIGINT/SIGTERM/SIGHUP land
+what was read, then exit 0.
 """
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import errno
 import fcntl
 import gc
 import os
 import select
-import signal
 import stat
 import sys
 import time
@@ -22,6 +23,7 @@ from typing import get_args
 from bluesky_pipeline.cli_support import (
     ArgumentParser,
     CliError,
+    StopSignals,
     data_dir_argument,
     env_default,
     positive_float,
@@ -29,21 +31,28 @@ from bluesky_pipeline.cli_support import (
 from bluesky_pipeline.landing.bronze_writer import DEFAULT_ZSTD_LEVEL, BronzeWriter, Compression, level_range
 from bluesky_pipeline.landing.framing import LineFramer
 from bluesky_pipeline.landing.memory import bound_memory
-from bluesky_pipeline.landing.status import StatusReporter
+from bluesky_pipeline.landing.status import LOG_INTERVAL_S, TTY_INTERVAL_S, StatusReporter
 
 PROG = "handle-stream"
 COMMIT_INTERVAL_ENV = "BLUESKY_COMMIT_INTERVAL"
 F_SETPIPE_SZ = 1031  # Linux fcntl: resize a pipe's buffer (fewer, larger reads)
 PIPE_BYTES = 1 << 20
+READ_BLOCK_BYTES = 1 << 20  # one read from stdin at most; smaller when --max-line-mb is smaller
+# Each batch's lines are addressed by 32-bit offsets (Arrow binary): a batch plus one cut line must stay
+# well under 2 GiB.
+MAX_MB = 512
+MIB = 1 << 20
 
 EPILOG = """\
 examples:
   ./bluesky | ./handle-stream                     land the live network into data/
   ./bluesky --simulate --count 100000 | ./handle-stream --data-dir /tmp/demo
   zstdcat session.jsonl.zst | ./handle-stream     land a recorded session
+  ./run --simulate                                the whole pipeline: producer, landing, refreshes
 
-Every line is landed exactly as received (invalid ones too: the SQL side judges them) in
-<data-dir>/bronze/events/events-<seq>.parquet, one file per commit. Exits 0 at end of input.
+Every line is landed exactly as received (blank and invalid ones too: the SQL side judges them) in
+<data-dir>/bronze/events/events-<seq>.parquet, one file per commit. Exits 0 at end of input, and
+after SIGINT, SIGTERM or SIGHUP once everything read is committed.
 """
 
 
@@ -63,15 +72,18 @@ def build_parser() -> ArgumentParser:
     )
     parser.add_argument(
         "--batch-mb",
-        type=positive_float,
+        type=megabytes,
         default=8.0,
-        help="also commit when this many MB are waiting (bounds memory; default: 8)",
+        metavar="MB",
+        help=f"also commit when this many MiB are waiting (bounds memory; up to {MAX_MB}; default: 8)",
     )
     parser.add_argument(
         "--max-line-mb",
-        type=positive_float,
+        type=megabytes,
         default=4.0,
-        help="keep only the first MB of a longer line, recording its size (default: 4)",
+        metavar="MB",
+        help="cap on a line's size, in MiB: a longer line keeps only its first MB MiB, records its full size"
+        f" and is rejected as 'line too long' (up to {MAX_MB}; default: 4)",
     )
     parser.add_argument(
         "--compression",
@@ -86,7 +98,21 @@ def build_parser() -> ArgumentParser:
         help=f"zstd or lz4 level: lower is faster, higher is smaller (default for zstd: {DEFAULT_ZSTD_LEVEL};"
         " 1 makes files about 30%% smaller and landing about 20%% slower)",
     )
+    parser.add_argument(
+        "--status-interval",
+        type=positive_float,
+        metavar="SECONDS",
+        help=f"show the status this often (default: {TTY_INTERVAL_S} on a terminal, {LOG_INTERVAL_S:.0f} otherwise)",
+    )
     return parser
+
+
+def megabytes(text: str) -> float:
+    """argparse type: a size in MiB, greater than 0 and at most MAX_MB."""
+    value = positive_float(text)
+    if value > MAX_MB:
+        raise argparse.ArgumentTypeError(f"must be at most {MAX_MB}: {text!r}")
+    return value
 
 
 def _check_level(parser: ArgumentParser, compression: Compression, level: int | None) -> None:
@@ -110,16 +136,19 @@ def main(argv: Sequence[str]) -> int:
     _enlarge_pipe(stdin_fd)
     bound_memory()
     gc.freeze()  # the modules' objects live as long as the process: the collector need not scan them again
+    max_line_bytes = max(1, int(args.max_line_mb * MIB))
     framer = LineFramer(
-        batch_bytes=int(args.batch_mb * (1 << 20)),
-        max_line_bytes=max(int(args.max_line_mb * (1 << 20)), 1 << 20),
+        batch_bytes=max(1, int(args.batch_mb * MIB)),
+        max_line_bytes=max_line_bytes,
+        # A read never exceeds the cap, so a line wholly inside one read is never over it (framing.py).
+        block_bytes=min(READ_BLOCK_BYTES, max_line_bytes),
     )
     writer = BronzeWriter(args.data_dir, compression=args.compression, level=args.compression_level)
-    status = StatusReporter(sys.stderr, PROG)
+    status = StatusReporter(sys.stderr, PROG, args.status_interval)
     try:
         reason = _land(stdin_fd, framer, writer, status, args.commit_interval)
     except OSError as error:
-        raise CliError(f"cannot land events in {writer.directory}: {_describe(error)}") from None
+        raise CliError(f"cannot land lines in {writer.directory}: {_describe(error)}") from None
     finally:
         writer.close()
     status.finish(writer.lines_committed, writer.bytes_committed, writer.files_committed, reason)
@@ -128,11 +157,14 @@ def main(argv: Sequence[str]) -> int:
 
 def _land(fd: int, framer: LineFramer, writer: BronzeWriter, status: StatusReporter, interval: float) -> str:
     """Run until end of input or a stop signal; returns why it stopped. Everything read is committed."""
-    with _StopSignals() as stop:
+    with StopSignals() as stop:
         oldest_pending: float | None = None  # when the oldest uncommitted byte arrived
         while True:
-            timeout = None if oldest_pending is None else max(0.0, oldest_pending + interval - time.monotonic())
-            readable, _, _ = select.select([fd, stop.fd], [], [], timeout)
+            # Wake for the next commit, and for the next status line: an idle stream shows 0 lines/s.
+            timeout = status.due_in()
+            if oldest_pending is not None:
+                timeout = min(timeout, oldest_pending + interval - time.monotonic())
+            readable, _, _ = select.select([fd, stop.fd], [], [], max(0.0, timeout))
             if stop.signal_name:
                 reason = f"stopped by {stop.signal_name}"
                 break
@@ -149,36 +181,12 @@ def _land(fd: int, framer: LineFramer, writer: BronzeWriter, status: StatusRepor
                 # Whatever is left is a partial line: its clock restarts, or there is nothing pending.
                 oldest_pending = time.monotonic() if framer.pending_bytes else None
             writer.check()
-            status.update(writer.lines_committed, writer.bytes_committed, writer.last_commit)
+            status.update(framer.lines_framed, writer.lines_committed, writer.bytes_committed, writer.last_commit)
     last = framer.take(include_partial=True)
     if last is not None:
         writer.add(last)
     writer.flush()
     return reason
-
-
-class _StopSignals:
-    """SIGINT/SIGTERM set a flag and wake `select` through a pipe (signal.set_wakeup_fd)."""
-
-    def __init__(self) -> None:
-        self.signal_name: str | None = None
-        self.fd, self._write_fd = os.pipe()
-        os.set_blocking(self._write_fd, False)
-
-    def __enter__(self) -> _StopSignals:
-        self._previous_wakeup = signal.set_wakeup_fd(self._write_fd)
-        self._previous = {sig: signal.signal(sig, self._handle) for sig in (signal.SIGINT, signal.SIGTERM)}
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        for sig, handler in self._previous.items():
-            signal.signal(sig, handler)
-        signal.set_wakeup_fd(self._previous_wakeup)
-        os.close(self.fd)
-        os.close(self._write_fd)
-
-    def _handle(self, signum: int, frame: object) -> None:
-        self.signal_name = signal.Signals(signum).name
 
 
 def _check_readable(fd: int) -> None:

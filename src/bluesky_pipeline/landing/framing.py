@@ -82,6 +82,7 @@ class LineFramer:
         self._block = block_bytes
         self._pool = BufferPool(self.BUFFERS_KEPT)
         self._is_newline = np.empty(block_bytes, dtype=np.bool_)  # scratch, reused by every read
+        self._lines_taken = 0  # lines handed over in batches so far
         self._new_buffer(b"")
 
     def _new_buffer(self, tail: bytes | bytearray | memoryview) -> None:
@@ -99,6 +100,11 @@ class LineFramer:
     def pending_bytes(self) -> int:
         """Bytes held, complete lines and partial line alike."""
         return self._len
+
+    @property
+    def lines_framed(self) -> int:
+        """Complete lines read so far, taken or still held: what the live rate counts."""
+        return self._lines_taken + self._count
 
     @property
     def is_full(self) -> bool:
@@ -186,6 +192,7 @@ class LineFramer:
             cut_sizes=self._cut_sizes,
             pool=self._pool,
         )
+        self._lines_taken += self._count
         skipping = self._skipping
         self._new_buffer(memoryview(self._buf)[self._line_start : self._len])
         self._skipping = skipping  # a line being cut goes on being cut in the new buffer

@@ -1,6 +1,7 @@
 """The command line of `./bluesky`: options, their checks, and the choice of mode (live, simulate, replay).
 
-Bad usage ends in one line on stderr and exit 2; a reader that goes away (closed stdout) ends it quietly.
+Bad usage ends in one line on stderr and exit 2; a reader that goes away (closed stdout) ends it quietly
+with exit 0 (cli_support.run, as for every executable).
 """
 
 from __future__ import annotations
@@ -8,20 +9,24 @@ from __future__ import annotations
 import argparse
 import logging
 import math
+import secrets
 import sys
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
 from bluesky_pipeline.cli_support import ArgumentParser, positive_float
-from bluesky_pipeline.producer.output import Sampler, silence_stdout, stdout
+from bluesky_pipeline.producer.output import Sampler, stdout
+
+log = logging.getLogger(__name__)
 
 DESCRIPTION = """\
 Print Bluesky events on stdout, one JSON line per created record, in the reference producer's format:
 timestamp (local time seen), action, path, cid, prev, py_type, record, repo. Logs go to stderr.
 
 Live from Bluesky's public Jetstream by default (reconnecting and resuming without gaps), or a
-synthetic stream with --simulate (reproducible with --seed), or a recording with --replay."""
+synthetic stream with --simulate (from now, with a fresh seed: each run brings new events; --seed and
+--start repeat a stream), or a recording with --replay."""
 
 EPILOG = """\
 examples:
@@ -79,7 +84,7 @@ def positive_int(text: str) -> int:
     return int(_number(text, int, "greater than 0", lambda value: value > 0))
 
 
-def microseconds(text: str) -> int:
+def non_negative_int(text: str) -> int:
     return int(_number(text, int, "0 or more", lambda value: value >= 0))
 
 
@@ -130,7 +135,7 @@ def build_parser() -> ArgumentParser:
     )
     live.add_argument(
         "--cursor",
-        type=microseconds,
+        type=non_negative_int,
         metavar="MICROSECONDS",
         help="start from this time, in microseconds since the epoch",
     )
@@ -140,7 +145,10 @@ def build_parser() -> ArgumentParser:
 
     simulated = parser.add_argument_group("--simulate")
     simulated.add_argument(
-        "--seed", type=int, metavar="N", help="random seed: same seed and options, same bytes (default: 0)"
+        "--seed",
+        type=non_negative_int,
+        metavar="N",
+        help="random seed: same seed, start and options, same bytes (default: a fresh one, logged on stderr)",
     )
     simulated.add_argument(
         "--rate",
@@ -151,7 +159,10 @@ def build_parser() -> ArgumentParser:
         "still 2000 a second",
     )
     simulated.add_argument(
-        "--start", type=naive_time, metavar="TIME", help="timestamp of the first event (default: 2026-01-01T00:00:00)"
+        "--start",
+        type=naive_time,
+        metavar="TIME",
+        help="timestamp of the first event, naive UTC (default: now; logged on stderr)",
     )
     simulated.add_argument(
         "--duration", type=positive_float, metavar="SECONDS", help="stop after this much simulated time"
@@ -193,26 +204,39 @@ def main(argv: Sequence[str]) -> int:
     _check_mode_options(parser, args)
     logging.basicConfig(stream=sys.stderr, level=logging.INFO, format="bluesky: %(message)s")
     mode = _mode(args)
+    if mode == SIMULATE:
+        _choose_seed_and_start(args)
     sampler = None
     if args.sample is not None and args.sample < 1:
-        sampler = Sampler(args.sample, (args.seed or 0) if mode == SIMULATE else None)  # reproducible if simulated
-    try:
-        {SIMULATE: _simulate, REPLAY: _replay, LIVE: _live}[mode](args, sampler)
-    except BrokenPipeError:
-        silence_stdout()  # the reader is gone (`| head`): that ends the stream, it is not an error
+        sampler = Sampler(args.sample, args.seed if mode == SIMULATE else None)  # reproducible if simulated
+    {SIMULATE: _simulate, REPLAY: _replay, LIVE: _live}[mode](args, sampler)
     return 0
+
+
+def _choose_seed_and_start(args: argparse.Namespace) -> None:
+    """A fresh seed and the current time where not given, so that every run brings new events; logged,
+    so that any run can be repeated."""
+    if args.seed is None:
+        args.seed = secrets.randbits(32)
+    if args.start is None:
+        args.start = datetime.now(UTC).replace(tzinfo=None)  # naive, as the reference producer prints times
+    log.info(
+        "simulating with --seed %d --start %s (the same two options repeat this stream)",
+        args.seed,
+        args.start.isoformat(),
+    )
 
 
 # Each mode imports what it needs when it runs: live and replay start at once, without numpy and wordfreq.
 
 
 def _simulate(args: argparse.Namespace, sampler: Sampler | None) -> None:
-    from bluesky_pipeline.producer.simulate import DEFAULT_RATE, DEFAULT_START, Simulation, simulate  # noqa: PLC0415
+    from bluesky_pipeline.producer.simulate import DEFAULT_RATE, Simulation, simulate  # noqa: PLC0415
 
     simulation = Simulation(
-        seed=args.seed or 0,
+        seed=args.seed,
+        start=args.start,
         rate=DEFAULT_RATE if args.events_per_second is None else args.events_per_second,
-        start=DEFAULT_START if args.start is None else args.start,
         duration_s=args.duration,
         count=args.count,
         bad_line_rate=args.bad_lines or 0.0,

@@ -1,4 +1,4 @@
-"""The output line: what the reference producer prints for one create operation (SPEC section 2).
+"""The output line: what the reference producer prints for one create operation (docs/input.md).
 
 Every mode writes exactly this shape; the simulator's fast templates are tested against `create_line`.
 """

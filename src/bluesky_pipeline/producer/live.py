@@ -2,7 +2,7 @@
 
 At least once, in order, without gaps: after a dropped connection it reconnects (backing off, rotating
 instances on failure) and resumes from the last event's `time_us` rewound by `REWIND_US`, so a few seconds
-are printed twice rather than any lost; the pipeline removes the repeats (SPEC section 2).
+are printed twice rather than any lost; the pipeline removes the repeats (docs/metrics.md, "the same event").
 """
 
 from __future__ import annotations
@@ -38,6 +38,7 @@ MAX_BACKOFF_S = 30.0
 OPEN_TIMEOUT_S = 10.0
 FLUSH_INTERVAL_S = 0.2  # the longest a printed line waits in our buffer
 MAX_MESSAGE_BYTES = 16 * 1024 * 1024
+OFFLINE_HINT_AFTER = 4  # failed attempts in a row (about 2 s of backoff) before suggesting --simulate
 
 log = logging.getLogger(__name__)
 
@@ -102,7 +103,7 @@ class JetstreamFollower:
 
     async def _follow(self) -> None:
         urls = self._subscription.urls
-        attempt, backoff = 0, FIRST_BACKOFF_S
+        attempt, backoff, failures_in_a_row = 0, FIRST_BACKOFF_S, 0
         while True:
             url = subscribe_url(urls[attempt % len(urls)], self._subscription.collections, self._resume_cursor())
             messages_before = self._messages
@@ -113,11 +114,17 @@ class JetstreamFollower:
             except (OSError, TimeoutError, WebSocketException) as error:
                 reason = str(error) or type(error).__name__
             if self._messages > messages_before:
-                backoff = FIRST_BACKOFF_S  # it was working: try the same instance again, soon
+                backoff, failures_in_a_row = FIRST_BACKOFF_S, 0  # it was working: try the same instance again, soon
             else:
-                attempt += 1  # it is not answering: try the next one
+                attempt, failures_in_a_row = attempt + 1, failures_in_a_row + 1  # not answering: try the next one
             delay = backoff * random.uniform(0.8, 1.2)  # noqa: S311 (jitter, so clients do not reconnect in step)
             log.warning("connection to %s ended (%s); reconnecting in %.1f s", url, reason, delay)
+            if failures_in_a_row == OFFLINE_HINT_AFTER:
+                log.warning(
+                    "no Jetstream instance answered %d times in a row: offline? `./bluesky --simulate` needs "
+                    "no network (still retrying)",
+                    failures_in_a_row,
+                )
             await asyncio.sleep(delay)
             backoff = min(backoff * 2, MAX_BACKOFF_S)
 

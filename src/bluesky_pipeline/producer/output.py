@@ -1,11 +1,10 @@
-"""Where lines go: stdout in large writes, thinned by the sampling rate, ending quietly if the reader leaves.
+"""Where lines go: stdout in large writes, thinned by the sampling rate.
 
 Every mode writes bytes to `sys.stdout.buffer`; logs go to stderr, so stdout carries nothing but events.
 """
 
 from __future__ import annotations
 
-import os
 import random
 import sys
 from collections.abc import Sequence
@@ -15,13 +14,6 @@ from typing import BinaryIO
 def stdout() -> BinaryIO:
     """The binary stdout every mode writes to (the text layer would re-encode and re-buffer)."""
     return sys.stdout.buffer
-
-
-def silence_stdout() -> None:
-    """Point stdout at /dev/null once the reader has gone, so the flush at exit cannot fail again."""
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    os.dup2(devnull, sys.stdout.fileno())
-    os.close(devnull)
 
 
 class Sampler:

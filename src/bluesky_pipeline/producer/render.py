@@ -115,3 +115,10 @@ def render(template: Template, fields: Fields, slots: np.ndarray) -> list[bytes]
     """The template rendered for each slot in `slots`, as bytes."""
     rows = render_array(template, fields, slots)
     return rows.view(f"S{rows.dtype.itemsize}").tolist()  # type: ignore[no-any-return]
+
+
+def render_into(rendered: np.ndarray, template: Template, fields: Fields, slots: np.ndarray) -> None:
+    """The template rendered for each slot in `slots`, stored as bytes at those slots of `rendered`."""
+    if len(slots):
+        rows = render_array(template, fields, slots)
+        rendered[slots] = rows.view(f"S{rows.dtype.itemsize}")

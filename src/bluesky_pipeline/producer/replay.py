@@ -148,7 +148,7 @@ class _Pacer:
 
 
 def _timestamp_of(line: bytes) -> datetime | None:
-    """The line's timestamp, naive; one with a zone is converted to UTC (SPEC section 2)."""
+    """The line's timestamp, naive; one with a zone is converted to UTC (docs/input.md)."""
     found = _TIMESTAMP.search(line)
     if found is None:
         return None

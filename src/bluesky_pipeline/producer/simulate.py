@@ -1,7 +1,7 @@
 """`--simulate`: print the simulated network's lines, paced in real time or as fast as the reader takes them.
 
 The clock the lines carry is simulated (start + n / rate), so the output is byte-identical for the same
-arguments; only the pacing, which decides when lines are written, follows the wall clock.
+seed, start and options; only the pacing, which decides when lines are written, follows the wall clock.
 """
 
 from __future__ import annotations
@@ -19,17 +19,16 @@ from bluesky_pipeline.producer.output import Sampler
 from bluesky_pipeline.producer.world import World
 
 DEFAULT_RATE = 2000.0
-DEFAULT_START = datetime(2026, 1, 1)
 PACING_INTERVAL_S = 0.05  # paced output is written in slices of this much time
 
 
 @dataclass(frozen=True)
 class Simulation:
-    """What to simulate: `rate` 0 means as fast as possible, with the clock still at `DEFAULT_RATE`."""
+    """What to simulate: `start` is naive UTC; `rate` 0 means as fast as possible, the clock still at `DEFAULT_RATE`."""
 
-    seed: int = 0
+    seed: int
+    start: datetime
     rate: float = DEFAULT_RATE
-    start: datetime = DEFAULT_START
     duration_s: float | None = None
     count: int | None = None
     bad_line_rate: float = 0.0

@@ -15,13 +15,7 @@ from pathlib import Path
 import duckdb
 
 from bluesky_pipeline.bronze_layout import BronzeLayoutError
-from bluesky_pipeline.cli_support import (
-    METRICS_DIR_ENV,
-    ArgumentParser,
-    CliError,
-    data_dir_argument,
-    env_default,
-)
+from bluesky_pipeline.cli_support import ArgumentParser, CliError, data_dir_argument, metrics_dir_argument
 from bluesky_pipeline.refresh import compaction, warehouse
 from bluesky_pipeline.refresh.bronze_check import CheckedBronze, check_bronze
 from bluesky_pipeline.refresh.dbt_build import BuildResult, build
@@ -56,12 +50,7 @@ def build_parser() -> ArgumentParser:
         epilog=EPILOG,
     )
     data_dir_argument(parser)
-    parser.add_argument(
-        "--metrics-dir",
-        type=Path,
-        default=Path(env_default(METRICS_DIR_ENV, "metrics")),
-        help=f"where the metric CSV files are written (env {METRICS_DIR_ENV}; default: metrics)",
-    )
+    metrics_dir_argument(parser)
     parser.add_argument("--wait", action="store_true", help="wait for a running refresh instead of exiting")
     parser.add_argument(
         "--full-refresh",
@@ -99,6 +88,7 @@ def _refresh(data_dir: Path, metrics_dir: Path, lock: RefreshLock, *, full_refre
     except OSError as error:
         raise CliError(f"cannot finish the last compaction step in {data_dir}: {error.strerror}") from None
     try:
+        warehouse.drop_transit_if_read(data_dir, rebuilding=full_refresh)
         with warehouse.connect(data_dir) as connection:
             after_seq = 0 if full_refresh else warehouse.staged_through(connection)
     except duckdb.Error as error:

@@ -12,6 +12,11 @@ from pathlib import Path
 import duckdb
 
 WAREHOUSE_FILE = "warehouse.duckdb"
+# The staged lines not yet read by every model live in a database of their own (transform/profiles.yml),
+# deleted once every model has read them: a full build's staged history never stays behind as free
+# space in the warehouse file.
+TRANSIT_FILE = "transit.duckdb"
+TRANSIT_ALIAS = "transit"
 STAGING_MODEL = "stg_bronze__lines"
 
 
@@ -45,7 +50,32 @@ def warehouse_path(data_dir: Path) -> Path:
 
 
 def connect(data_dir: Path) -> duckdb.DuckDBPyConnection:
-    return duckdb.connect(str(warehouse_path(data_dir)), config={"autoinstall_known_extensions": False})
+    """The warehouse, with the transit database attached as dbt attaches it."""
+    connection = duckdb.connect(str(warehouse_path(data_dir)), config={"autoinstall_known_extensions": False})
+    connection.execute(f"attach {_sql_string(str(data_dir / TRANSIT_FILE))} as {TRANSIT_ALIAS}")
+    return connection
+
+
+def drop_transit_if_read(data_dir: Path, *, rebuilding: bool) -> bool:
+    """Delete the transit database when every model's watermark has reached staging's (all staged
+    lines have been read), or when everything is rebuilt; True if it was deleted. Called under the
+    refresh lock, before dbt runs."""
+    transit = data_dir / TRANSIT_FILE
+    if not transit.exists():
+        return False
+    if not rebuilding:
+        with duckdb.connect(str(warehouse_path(data_dir)), config={"autoinstall_known_extensions": False}) as db:
+            if not _table_exists(db, "silver", "watermarks"):
+                return False
+            row = db.execute(
+                "select min(through_seq) = max(through_seq) filter (where model_name = ?) from silver.watermarks",
+                [STAGING_MODEL],
+            ).fetchone()
+        if not (row and row[0]):
+            return False
+    for path in (transit, transit.with_name(transit.name + ".wal")):
+        path.unlink(missing_ok=True)
+    return True
 
 
 def staged_through(connection: duckdb.DuckDBPyConnection) -> int:
@@ -60,7 +90,7 @@ def staged_through(connection: duckdb.DuckDBPyConnection) -> int:
 
 def batch_counts(connection: duckdb.DuckDBPyConnection, after_seq: int, through_seq: int) -> BatchCounts:
     """Counts of the lines staged from bronze files (after_seq, through_seq]."""
-    if through_seq <= after_seq or not _table_exists(connection, "silver", STAGING_MODEL):
+    if through_seq <= after_seq or not _table_exists(connection, "silver", STAGING_MODEL, TRANSIT_ALIAS):
         return BatchCounts()
     bounds = [after_seq, through_seq]
     row = connection.execute(
@@ -70,7 +100,7 @@ def batch_counts(connection: duckdb.DuckDBPyConnection, after_seq: int, through_
             count(*) filter (where line_kind = 'event'),
             count(*) filter (where line_kind = 'rejected'),
             count(*) filter (where line_kind = 'blank')
-        from silver.{STAGING_MODEL}
+        from {TRANSIT_ALIAS}.silver.{STAGING_MODEL}
         where file_seq > ? and file_seq <= ?
         """,
         bounds,
@@ -129,8 +159,15 @@ def record_run(connection: duckdb.DuckDBPyConnection, run: RunRecord) -> None:
     )
 
 
-def _table_exists(connection: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
+def _table_exists(connection: duckdb.DuckDBPyConnection, schema: str, table: str, database: str | None = None) -> bool:
     row = connection.execute(
-        "select count(*) from information_schema.tables where table_schema = ? and table_name = ?", [schema, table]
+        "select count(*) from information_schema.tables"
+        " where table_schema = ? and table_name = ? and table_catalog = coalesce(?, current_database())",
+        [schema, table, database],
     ).fetchone()
     return bool(row and row[0])
+
+
+def _sql_string(text: str) -> str:
+    """A SQL string literal (ATTACH takes no parameters)."""
+    return "'" + text.replace("'", "''") + "'"

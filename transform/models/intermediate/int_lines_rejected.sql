@@ -1,4 +1,4 @@
-{{ config(materialized='view') }}
+{{ config(materialized='incremental', post_hook="{{ save_watermark() }}") }}
 
 -- The dead-letter store: every rejected line, its reason and its bytes as received.
 
@@ -6,6 +6,7 @@ with
 
 lines as (
     select * from {{ ref('stg_bronze__lines') }}
+    where line_kind = 'rejected' and {{ in_batch() }}
 ),
 
 final as (
@@ -16,7 +17,6 @@ final as (
         reject_reason,
         rejected_line
     from lines
-    where line_kind = 'rejected'
 )
 
 select * from final

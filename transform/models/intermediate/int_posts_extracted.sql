@@ -1,4 +1,7 @@
-{{ config(materialized='incremental', post_hook="{{ save_watermark() }}") }}
+{{ config(materialized='view') }}
+
+-- Silver posts (create on app.bsky.feed.post) with their text, languages and rich-text facets. A
+-- view over the staged events: the marts need a post's words, not its text.
 
 with
 
@@ -18,7 +21,8 @@ final as (
         list_transform(
             coalesce(json_extract_string(post_languages, '$[*]'), []),
             lambda tag: lower(split_part(tag, '-', 1))
-        ) as languages
+        ) as languages,
+        post_facets as facets
     from events
 )
 

@@ -5,11 +5,13 @@
     post_hook="{{ save_watermark() }}",
 ) }}
 
--- Users whose peak number of likes in a window [t, t + 60 s) reached 50.
+-- Users whose peak number of likes in one window [t, t + fast_liker_window_seconds) reached
+-- fast_liker_min_likes. Late likes (int_likes_extracted.is_late) are left out.
 -- A user's peak can only change through windows holding one of the batch's likes, and such a window
--- starts at one of their likes within 60 s before a new like: only those likes are read again.
+-- starts at one of their likes at most one window before a new like: only those likes are read again.
 
-{% set bounds = batch_bounds(ref('int_likes_extracted'), 'liked_at') %}
+{%- set window_seconds = var('fast_liker_window_seconds') %}
+{%- set ranges = batch_time_ranges(ref('int_likes_extracted'), 'liked_at', window_seconds, 'not is_late') %}
 
 with
 
@@ -17,6 +19,7 @@ likes as not materialized (
     -- Read where used: referenced twice, DuckDB would otherwise spill the whole table to a temporary
     -- result first (filtered only by an OR of the two uses' filters, which no zonemap can skip).
     select * from {{ ref('int_likes_extracted') }}
+    where not is_late
 ),
 
 new_likes as (
@@ -25,38 +28,42 @@ new_likes as (
 ),
 
 affected_users as (
+    select distinct liker_did
+    from new_likes
+),
+
+likes_near_the_batch as (
+    {%- for range in ranges %}
     select
         liker_did,
-        min(liked_at) - interval 60 seconds as reach_from,
-        max(liked_at) + interval 60 seconds as reach_to
-    from new_likes
-    group by liker_did
+        liked_at
+    from likes
+    where liked_at > {{ range.start }} and liked_at < {{ range.end }}
+    union all
+    {%- endfor %}
+    select
+        liker_did,
+        liked_at
+    from likes
+    where false
 ),
 
 nearby_likes as (
     select
-        likes.liker_did,
-        likes.liked_at
-    from likes
-    inner join affected_users on likes.liker_did = affected_users.liker_did
-    where
-        likes.liked_at > affected_users.reach_from
-        and likes.liked_at < affected_users.reach_to
-    {% if bounds is not none %}
-        -- The same bounds as constants, so whole row groups of older likes are skipped.
-        and likes.liked_at > {{ bounds.min }}::timestamp - interval 60 seconds
-        and likes.liked_at < {{ bounds.max }}::timestamp + interval 60 seconds
-        {% endif %}
+        likes_near_the_batch.liker_did,
+        likes_near_the_batch.liked_at
+    from likes_near_the_batch
+    inner join affected_users on likes_near_the_batch.liker_did = affected_users.liker_did
 ),
 
 windows as (
     select
         liker_did,
-        -- Likes in [liked_at, liked_at + 60 s): event times have microsecond precision.
+        -- Likes in [liked_at, liked_at + window): event times have microsecond precision.
         count(*) over (
             partition by liker_did
             order by liked_at
-            range between current row and interval 59999999 microseconds following
+            range between current row and interval '{{ window_seconds * 1000000 - 1 }} microseconds' following
         ) as likes_in_window
     from nearby_likes
 ),
@@ -91,4 +98,4 @@ final as (
 )
 
 select * from final
-where likes >= 50
+where likes >= {{ var('fast_liker_min_likes') }}

@@ -1,23 +1,21 @@
 {{ config(materialized='table') }}
 
--- The 10 meaningful words used by the most posts that mention "engineering". Ties by word.
--- A full aggregate on purpose: it reads only the (post, word) pairs of engineering posts, a small
--- share of all posts, and stays exact whatever the history.
+-- The top_n meaningful words used by the most posts that use the required word ("engineering").
+-- Ties by word.
 
 with
 
-post_words as (
-    select * from {{ ref('int_post_words_tokenized') }}
+word_counts as (
+    select * from {{ ref('int_words_counted') }}
 ),
 
 final as (
     select
         word,
-        count(*) as posts
-    from post_words
-    group by word
+        posts
+    from word_counts
     order by posts desc, word asc
-    limit 10
+    limit {{ var('top_n') }}
 )
 
 select * from final

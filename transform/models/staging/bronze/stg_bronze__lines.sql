@@ -1,4 +1,31 @@
-{{ config(materialized='incremental', post_hook="{{ save_watermark() }}") }}
+{{ config(
+    materialized='incremental',
+    database='transit',
+    pre_hook="{{ delete_rows_every_child_has_read() }}",
+    post_hook=after_commit("{{ save_watermark() }}"),
+) }}
+
+-- Every landed line of the batch, judged: an event (a JSON object with a usable timestamp, a DID
+-- as repo and an <NSID>/<record key> path), blank, or rejected with its reason. Kept only until
+-- every model that reads it has read it, in the transit database that ./periodic deletes once they
+-- all have: silver keeps no second copy of bronze. (A transaction writes one database, so staging's
+-- watermark is saved after its insert commits; the pre-hook makes a batch staged twice harmless.)
+-- Each event also gets its stream time: the newest event time landed up to and including it, in
+-- landing order (file, then line). It depends on the input alone, so the windows measured on it
+-- (deduplication, like lateness) give the same results however the input was split.
+
+{#- The JSON fields read from each line, parsed in one pass: a new field is one entry here. -#}
+{%- set fields = {
+    'timestamp': '$.timestamp',
+    'path': '$.path',
+    'repo': '$.repo',
+    'action': '$.action',
+    'subject_uri': '$.record.subject.uri',
+    'record_uri': '$.record.uri',
+    'post_text': '$.record.text',
+    'post_languages': '$.record.langs',
+    'post_facets': '$.record.facets',
+} %}
 
 with
 
@@ -22,10 +49,7 @@ parsed as (
     select
         *,
         -- One parse per line (surrounding whitespace is fine); null when the line is not JSON.
-        try(json_extract(line_text, [
-            '$.timestamp', '$.path', '$.repo', '$.action',
-            '$.record.subject.uri', '$.record.uri', '$.record.text', '$.record.langs'
-        ])) as field_values,
+        try(json_extract(line_text, [{{ "'" ~ (fields.values() | join("', '")) ~ "'" }}])) as field_values,
         -- DuckDB's parser also accepts trailing commas and NaN/Infinity, which JSON does not. A cheap
         -- pattern flags the lines that might hold them; only those are checked outside strings.
         -- (A case, not an and: only the flagged lines pay for the exact check.) The pattern is three,
@@ -45,17 +69,26 @@ parsed as (
     from decoded
 ),
 
+extracted as (
+    select
+        {%- for name in fields %}
+        field_values[{{ loop.index }}] as {{ name }}_json,
+        {%- endfor %}
+        *
+    from parsed
+),
+
 typed as (
     select
         *,
-        coalesce(json_type(field_values[1]), 'NULL') as timestamp_type,
-        coalesce(json_type(field_values[2]), 'NULL') as path_type,
-        coalesce(json_type(field_values[3]), 'NULL') as repo_type,
-        field_values[1] ->> '$' as timestamp_text,
-        field_values[2] ->> '$' as path,
-        field_values[3] ->> '$' as repo,
-        field_values[4] ->> '$' as action
-    from parsed
+        coalesce(json_type(timestamp_json), 'NULL') as timestamp_type,
+        coalesce(json_type(path_json), 'NULL') as path_type,
+        coalesce(json_type(repo_json), 'NULL') as repo_type,
+        timestamp_json ->> '$' as timestamp_text,
+        path_json ->> '$' as path,
+        repo_json ->> '$' as repo,
+        action_json ->> '$' as action
+    from extracted
 ),
 
 validated as (
@@ -85,10 +118,13 @@ judged as (
             when timestamp_type != 'VARCHAR' then 'timestamp is not a string'
             when event_at is null then 'unparseable timestamp'
             when path_type = 'NULL' then 'missing path'
-            when path_type != 'VARCHAR' or collection = '' or record_key = '' or strpos(path, '/') = 0
-                then 'path is not <collection>/<record key>'
+            when path_type != 'VARCHAR' then 'path is not a string'
+            when strpos(path, '/') = 0 then 'path is not <collection>/<record key>'
+            when not {{ is_nsid('collection') }} then 'collection is not an NSID'
+            when not {{ is_record_key('record_key') }} then 'record key is not valid'
             when repo_type = 'NULL' then 'missing repo'
-            when repo_type != 'VARCHAR' or trim(repo) = '' then 'repo is not a non-empty string'
+            when repo_type != 'VARCHAR' then 'repo is not a string'
+            when not {{ is_did('repo') }} then 'repo is not a DID'
         end as reject_reason
     from validated
 ),
@@ -102,6 +138,42 @@ classified as (
             else 'event'
         end as line_kind
     from judged
+),
+
+file_newest as (
+    select
+        file_seq,
+        max(event_at) filter (where line_kind = 'event') as newest_at
+    from classified
+    group by file_seq
+),
+
+file_clocks as (
+    select
+        file_seq,
+        greatest(
+            {{ watermark_stream_at() }},
+            max(newest_at) over (order by file_seq rows between unbounded preceding and 1 preceding)
+        ) as stream_at_before
+    from file_newest
+),
+
+timed as (
+    select
+        classified.*,
+        case
+            when classified.line_kind = 'event'
+                then greatest(
+                    file_clocks.stream_at_before,
+                    max(case when classified.line_kind = 'event' then classified.event_at end) over (
+                        partition by classified.file_seq
+                        order by classified.line_no
+                        rows between unbounded preceding and current row
+                    )
+                )
+        end as stream_at
+    from classified
+    inner join file_clocks on classified.file_seq = file_clocks.file_seq
 ),
 
 final as (
@@ -121,11 +193,13 @@ final as (
         case when line_kind = 'event' then record_key end as record_key,
         case when line_kind = 'event' then action end as action,
         case when line_kind = 'event' then event_at end as event_at,
+        stream_at,
         -- The record fields the marts use (the whole record stays in bronze).
-        case when line_kind = 'event' then coalesce(field_values[5], field_values[6]) ->> '$' end as subject_uri,
-        case when line_kind = 'event' then field_values[7] ->> '$' end as post_text,
-        case when line_kind = 'event' then field_values[8] end as post_languages
-    from classified
+        case when line_kind = 'event' then coalesce(subject_uri_json, record_uri_json) ->> '$' end as subject_uri,
+        case when line_kind = 'event' then post_text_json ->> '$' end as post_text,
+        case when line_kind = 'event' then post_languages_json end as post_languages,
+        case when line_kind = 'event' then post_facets_json end as post_facets
+    from timed
 )
 
 select * from final

@@ -1,12 +1,12 @@
--- The two top-10 marts hold at most 10 rows each.
+-- The two top-N marts hold at most top_n rows each.
 select
     'top_words' as mart,
     count(*) as row_count
 from {{ ref('top_words') }}
-having count(*) > 10
+having count(*) > {{ var('top_n') }}
 union all
 select
     'trending_posts' as mart,
     count(*) as row_count
 from {{ ref('trending_posts') }}
-having count(*) > 10
+having count(*) > {{ var('top_n') }}

@@ -1,0 +1,93 @@
+{{ config(
+    materialized='incremental',
+    pre_hook="{{ forget_copies_behind_the_dedup_window() }}",
+    post_hook="{{ save_watermark() }}",
+) }}
+
+-- Every copy of every event (repo, path, action) landed within the dedup window, in landing order,
+-- with its stream time and whether it counts. A copy is a repeat when the latest earlier copy of the
+-- same event landed at most dedup_window_hours of stream time before it; otherwise it counts. Copies
+-- further back can never make a later copy a repeat, so they are forgotten (the pre-hook).
+
+with
+
+events as (
+    select
+        file_seq,
+        line_no,
+        event_key,
+        stream_at
+    from {{ ref('stg_bronze__lines') }}
+    where line_kind = 'event' and {{ in_batch() }}
+),
+
+-- Copies are rare, so the batch is not sorted or partitioned whole: the keys seen more than once are
+-- found by grouping (first on a 64-bit hash of the key, cheaper; then exactly, among those
+-- candidates), and only their copies are ranked.
+repeated_hashes as (
+    select hash(event_key) as key_hash
+    from events
+    group by key_hash
+    having count(*) > 1
+),
+
+repeated_in_batch as (
+    select event_key
+    from events
+    where hash(event_key) in (select repeated_hashes.key_hash from repeated_hashes)
+    group by event_key
+    having count(*) > 1
+),
+
+{% if is_incremental() %}
+seen_before as (
+    -- The window's history, probed with the batch's keys only: for each, its latest earlier copy.
+    select
+        event_key,
+        max(stream_at) as stream_at
+    from {{ this }}
+    where event_key in (select events.event_key from events)
+    group by event_key
+),
+{% endif %}
+
+copies as (
+    select events.*
+    from events
+    where
+        events.event_key in (select repeated_in_batch.event_key from repeated_in_batch)
+        {% if is_incremental() %}
+        or events.event_key in (select seen_before.event_key from seen_before)
+        {% endif %}
+),
+
+with_previous as (
+    select
+        copies.file_seq,
+        copies.line_no,
+        coalesce(
+            lag(copies.stream_at) over (partition by copies.event_key order by copies.file_seq, copies.line_no),
+            {{ 'seen_before.stream_at' if is_incremental() else 'null' }}
+        ) as previous_copy_at
+    from copies
+    {% if is_incremental() %}
+    left join seen_before on copies.event_key = seen_before.event_key
+    {% endif %}
+),
+
+final as (
+    select
+        events.file_seq,
+        events.line_no,
+        events.event_key,
+        events.stream_at,
+        (
+            with_previous.previous_copy_at is null
+            or events.stream_at - with_previous.previous_copy_at > interval '{{ var("dedup_window_hours") }} hours'
+        ) as is_counted
+    from events
+    left join with_previous
+        on events.file_seq = with_previous.file_seq and events.line_no = with_previous.line_no
+)
+
+select * from final

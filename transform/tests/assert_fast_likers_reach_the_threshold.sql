@@ -1,0 +1,4 @@
+-- Every fast liker made at least fast_liker_min_likes likes within one window.
+select *
+from {{ ref('fast_likers') }}
+where likes < {{ var('fast_liker_min_likes') }}
