@@ -37,7 +37,7 @@ Every run is recorded in the warehouse table ops.periodic_runs.
 
 After a successful refresh, one compaction step merges small bronze files that every model has read
 (data/bronze/events/) into one file in data/bronze/compacted/: at most BLUESKY_COMPACT_MAX_FILES
-files (default 3600) and BLUESKY_COMPACT_MAX_MB of them (default 256). The summary line says when it
+files (default 3600) and BLUESKY_COMPACT_MAX_MB of them (default 320). The summary line says when it
 ran; --no-compact skips it. A bronze file that is damaged or not bronze is moved to
 data/bronze/quarantine/, named in an error line, and the refresh goes on with the others.
 """

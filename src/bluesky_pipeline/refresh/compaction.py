@@ -26,7 +26,7 @@ from bluesky_pipeline.bronze_layout import CompactionState
 MAX_FILES_ENV = "BLUESKY_COMPACT_MAX_FILES"
 MAX_MB_ENV = "BLUESKY_COMPACT_MAX_MB"
 DEFAULT_MAX_FILES = 3600  # an hour of commits at handle-stream's 1 s interval
-DEFAULT_MAX_MB = 256  # of small files (about 0.9 GB of lines): one step takes seconds (docs/design.md)
+DEFAULT_MAX_MB = 320  # of small files (about 1 GB of lines): under 100 merged files a day (docs/design.md)
 # zstd level and page size of merged files, chosen with bench/compaction.py (bench/README.md): a page is
 # zstd's unit of work, and 8 MB pages let it find repeats that 1 MB pages hide.
 ZSTD_LEVEL = 9
