@@ -14,9 +14,10 @@ from pathlib import Path
 import duckdb
 
 from bluesky_pipeline import bronze_layout
+from bluesky_pipeline.refresh.metric_files import METRICS
 
 REPO = Path(__file__).resolve().parent.parent
-METRIC_FILES = ("likes-per-minutes.csv", "fast-likers.csv", "top-10-word.csv", "trending-posts.csv")
+METRIC_FILES = tuple(metric.name for metric in METRICS)
 
 
 @dataclass(frozen=True)
@@ -43,6 +44,10 @@ class Workspace:
             env=env,
         )  # fmt: skip
 
+    def query(self, *args: str, check: bool = True, stdin: bytes | None = None) -> subprocess.CompletedProcess[bytes]:
+        """Run ./query on this workspace's snapshot."""
+        return run_executable("query", "--data-dir", str(self.data_dir), *args, check=check, stdin=stdin)
+
     def metric(self, name: str) -> str:
         """The text of one metric file."""
         return (self.metrics_dir / name).read_text(encoding="utf-8")
@@ -63,6 +68,11 @@ class Workspace:
             connection.execute(f"attach if not exists '{transit}' as transit (read_only)")
             return connection.execute(sql).fetchall()
 
+    def snapshot(self, sql: str) -> list[tuple[object, ...]]:
+        """Rows of a query against the published snapshot, opened as any reader would (read-only)."""
+        with duckdb.connect(str(self.data_dir / "snapshot.duckdb"), read_only=True) as connection:
+            return connection.execute(sql).fetchall()
+
 
 def run_executable(
     name: str,
@@ -72,7 +82,8 @@ def run_executable(
     timeout: float = 300,
     env: dict[str, str] | None = None,
 ) -> subprocess.CompletedProcess[bytes]:
-    """Run one of the root executables; with `check`, fail with its stderr when it exits non-zero."""
+    """Run one of the root executables (with `env` added to its environment); with `check`, fail with
+    its stderr when it exits non-zero."""
     completed = subprocess.run(
         [str(REPO / name), *args],
         input=stdin if stdin is not None else b"",

@@ -315,9 +315,11 @@ def test_five_parts_give_the_same_files(
 # --- No data at all -----------------------------------------------------------------------------
 
 
-def test_refresh_without_data_writes_header_only_files(workspace: Workspace) -> None:
+def test_refresh_of_nothing_but_bad_lines_writes_header_only_files(workspace: Workspace) -> None:
+    # (With no bronze file at all, ./periodic says so and writes nothing: tests/refresh/test_periodic_cli.py.)
+    workspace.land(b"not json\n\n[1]\n")
     workspace.refresh()
     assert sorted(path.name for path in workspace.metrics_dir.iterdir()) == sorted(METRIC_FILES), (
         "the metrics directory should hold exactly the four metric files"
     )
-    assert_files(workspace.metrics(), HEADERS_ONLY, "after a refresh with no data")
+    assert_files(workspace.metrics(), HEADERS_ONLY, "after a refresh of bad lines only")

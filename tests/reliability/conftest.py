@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 
 from tests.pipeline import Workspace
-from tests.reliability.support import metric_files_problems, simulated_stream
+from tests.reliability.files import metric_files_problems
+from tests.reliability.streams import simulated_stream
 
 
 @pytest.fixture(scope="session")

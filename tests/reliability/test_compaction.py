@@ -21,7 +21,10 @@ from tests.reliability.compaction_support import (
     compile_inline,
     layout_problems,
 )
-from tests.reliability.support import Child, MetricReader, PacedFeeder, committed_seqs, error_lines, remount, tmpfs
+from tests.reliability.files import MetricReader, committed_seqs
+from tests.reliability.filesystems import remount, tmpfs
+from tests.reliability.processes import Child, error_lines
+from tests.reliability.streams import PacedFeeder
 
 pytestmark = pytest.mark.reliability
 

@@ -18,8 +18,8 @@ from bluesky_pipeline import bronze_layout
 from bluesky_pipeline.refresh.compaction import MAX_FILES_ENV
 from tests.pipeline import REPO, Workspace, child_environment
 from tests.reliability.compaction_support import compacted_ranges, layout_problems
+from tests.reliability.files import committed_seqs
 from tests.reliability.power_loss import STRACE_CALLS, Call, check_power_loss, parse_trace
-from tests.reliability.support import committed_seqs
 
 pytestmark = [
     pytest.mark.reliability,

@@ -14,7 +14,9 @@ import time
 import pytest
 
 from tests.pipeline import Workspace
-from tests.reliability.support import Child, MetricReader, PacedFeeder, committed_seqs
+from tests.reliability.files import MetricReader, committed_seqs
+from tests.reliability.processes import Child
+from tests.reliability.streams import PacedFeeder
 
 pytestmark = pytest.mark.reliability
 

@@ -17,16 +17,9 @@ from pathlib import Path
 import pytest
 
 from tests.pipeline import REPO, Workspace, child_environment
-from tests.reliability.support import (
-    committed_seqs,
-    error_lines,
-    fill_filesystem,
-    metric_files_problems,
-    remount,
-    temp_files,
-    tmpfs,
-    unreadable_bronze_files,
-)
+from tests.reliability.files import committed_seqs, metric_files_problems, temp_files, unreadable_bronze_files
+from tests.reliability.filesystems import fill_filesystem, remount, tmpfs
+from tests.reliability.processes import error_lines
 
 pytestmark = pytest.mark.reliability
 

@@ -16,7 +16,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.pipeline import Workspace
-from tests.reliability.support import bronze_with_sizes, metric_files_problems, split_lines
+from tests.reliability.files import bronze_with_sizes, metric_files_problems
+from tests.reliability.streams import split_lines
 
 pytestmark = pytest.mark.reliability
 

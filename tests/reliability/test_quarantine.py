@@ -17,7 +17,8 @@ import pytest
 
 from bluesky_pipeline import bronze_layout
 from tests.pipeline import Workspace
-from tests.reliability.support import committed_seqs, error_lines
+from tests.reliability.files import committed_seqs
+from tests.reliability.processes import error_lines
 
 pytestmark = pytest.mark.reliability
 

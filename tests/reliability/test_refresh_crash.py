@@ -16,7 +16,8 @@ from pathlib import Path
 import pytest
 
 from tests.pipeline import Workspace
-from tests.reliability.support import Child, committed_seqs, metric_files_problems
+from tests.reliability.files import committed_seqs, metric_files_problems
+from tests.reliability.processes import Child
 
 pytestmark = pytest.mark.reliability
 

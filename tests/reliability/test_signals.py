@@ -8,7 +8,9 @@ import time
 import pytest
 
 from tests.pipeline import Workspace
-from tests.reliability.support import Child, PacedFeeder, committed_seqs, temp_files
+from tests.reliability.files import committed_seqs, temp_files
+from tests.reliability.processes import Child
+from tests.reliability.streams import PacedFeeder
 
 pytestmark = pytest.mark.reliability
 

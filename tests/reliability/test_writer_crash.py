@@ -12,15 +12,9 @@ import time
 import pytest
 
 from tests.pipeline import Workspace
-from tests.reliability.support import (
-    COMMIT_INTERVAL_S,
-    Child,
-    PacedFeeder,
-    committed_files,
-    committed_seqs,
-    temp_files,
-    unreadable_bronze_files,
-)
+from tests.reliability.files import committed_files, committed_seqs, temp_files, unreadable_bronze_files
+from tests.reliability.processes import COMMIT_INTERVAL_S, Child
+from tests.reliability.streams import PacedFeeder
 
 pytestmark = pytest.mark.reliability
 

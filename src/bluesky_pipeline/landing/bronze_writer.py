@@ -6,7 +6,6 @@ no reader matches, fsynced, renamed, directory fsynced. A crash loses only batch
 
 from __future__ import annotations
 
-import fcntl
 import os
 from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -19,14 +18,17 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from bluesky_pipeline import bronze_layout
-from bluesky_pipeline.cli_support import CliError
+from bluesky_pipeline import bronze_layout, durable
 from bluesky_pipeline.landing.framing import LineBatch
 
 Compression = Literal["zstd", "snappy", "lz4", "none"]
 # zstd's fast mode: compresses about twice as fast as level 1 here (landing 10-20% faster), for files
 # about 47% larger (README, Performance).
 DEFAULT_ZSTD_LEVEL = -3
+
+
+class BronzeWriterError(Exception):
+    """The bronze directory cannot be written, or another writer holds it."""
 
 
 @dataclass(frozen=True)
@@ -57,14 +59,14 @@ class BronzeWriter:
         try:
             self.directory.mkdir(parents=True, exist_ok=True)
         except OSError as error:
-            raise CliError(f"cannot create {self.directory}: {error.strerror}") from None
+            raise BronzeWriterError(f"cannot create {self.directory}: {error.strerror}") from None
         self._lock = _lock_directory(self.directory)
         self._remove_stale_temp_files()
         try:
             # Above every seq ever used: compaction and quarantine take files out of this directory.
             self._next_seq = bronze_layout.next_seq(data_dir)
         except bronze_layout.BronzeLayoutError as error:
-            raise CliError(str(error)) from None
+            raise BronzeWriterError(str(error)) from None
         self._compression = compression
         self._level = DEFAULT_ZSTD_LEVEL if level is None and compression == "zstd" else level
         self._max_in_flight = workers
@@ -108,7 +110,7 @@ class BronzeWriter:
         except BaseException:
             temp_path.unlink(missing_ok=True)
             raise
-        _fsync_directory(self.directory)
+        durable.fsync_path(self.directory)
         commit = Commit(seq, path, len(batch), batch.nbytes, datetime.now(UTC))
         self.last_commit = commit
         self.files_committed += 1
@@ -132,11 +134,7 @@ class BronzeWriter:
             data_page_size=8 << 20,
         )
         batch.release()  # written, and the table pointing into its buffer is gone: the buffer can be refilled
-        fd = os.open(temp_path, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
+        durable.fsync_path(temp_path)
 
     def _remove_stale_temp_files(self) -> None:
         # Left by a writer killed mid-write; never visible to readers, safe to drop under the lock.
@@ -175,22 +173,9 @@ def _to_table(batch: LineBatch, landed_at: datetime) -> pa.Table:
 
 
 def _lock_directory(directory: Path) -> int:
-    path = directory / ".writer.lock"
     try:
-        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
-    except OSError as error:
-        raise CliError(f"cannot write in {directory}: {error.strerror}") from None
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        return durable.open_locked(directory / ".writer.lock", wait=False)
     except BlockingIOError:
-        os.close(fd)
-        raise CliError(f"another handle-stream is already writing to {directory}") from None
-    return fd
-
-
-def _fsync_directory(directory: Path) -> None:
-    fd = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+        raise BronzeWriterError(f"another handle-stream is already writing to {directory}") from None
+    except OSError as error:
+        raise BronzeWriterError(f"cannot write in {directory}: {error.strerror}") from None

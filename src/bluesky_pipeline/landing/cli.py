@@ -28,7 +28,13 @@ from bluesky_pipeline.cli_support import (
     env_default,
     positive_float,
 )
-from bluesky_pipeline.landing.bronze_writer import DEFAULT_ZSTD_LEVEL, BronzeWriter, Compression, level_range
+from bluesky_pipeline.landing.bronze_writer import (
+    DEFAULT_ZSTD_LEVEL,
+    BronzeWriter,
+    BronzeWriterError,
+    Compression,
+    level_range,
+)
 from bluesky_pipeline.landing.framing import LineFramer
 from bluesky_pipeline.landing.memory import bound_memory
 from bluesky_pipeline.landing.status import LOG_INTERVAL_S, TTY_INTERVAL_S, StatusReporter
@@ -143,7 +149,10 @@ def main(argv: Sequence[str]) -> int:
         # A read never exceeds the cap, so a line wholly inside one read is never over it (framing.py).
         block_bytes=min(READ_BLOCK_BYTES, max_line_bytes),
     )
-    writer = BronzeWriter(args.data_dir, compression=args.compression, level=args.compression_level)
+    try:
+        writer = BronzeWriter(args.data_dir, compression=args.compression, level=args.compression_level)
+    except BronzeWriterError as error:
+        raise CliError(str(error)) from None
     status = StatusReporter(sys.stderr, PROG, args.status_interval)
     try:
         reason = _land(stdin_fd, framer, writer, status, args.commit_interval)

@@ -1,26 +1,39 @@
 """./periodic: bring the warehouse and every metric file up to date with what has landed, then exit.
 
 One refresh: take the lock, find the bronze files that may be read, `dbt build` (models and data
-tests), export the marts to CSV, record the run in ops.periodic_runs, print a short summary.
+tests), export the marts to CSV, publish the snapshot, record the run in ops.periodic_runs, print a
+short summary. `--status` reads the snapshot only; `--freshness` runs dbt's source freshness.
 """
 
 from __future__ import annotations
 
+import contextlib
 import sys
 import time
 from collections.abc import Sequence
-from datetime import datetime
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
 
+from bluesky_pipeline import bronze_layout
 from bluesky_pipeline.bronze_layout import BronzeLayoutError
 from bluesky_pipeline.cli_support import ArgumentParser, CliError, data_dir_argument, metrics_dir_argument
-from bluesky_pipeline.refresh import compaction, warehouse
-from bluesky_pipeline.refresh.bronze_check import CheckedBronze, check_bronze
-from bluesky_pipeline.refresh.dbt_build import BuildResult, build
-from bluesky_pipeline.refresh.export import export_metrics
-from bluesky_pipeline.refresh.lock import RefreshAlreadyRunningError, RefreshLock
+from bluesky_pipeline.refresh import compaction, snapshot, status, warehouse
+from bluesky_pipeline.refresh.bronze_check import QuarantinedFile, check_bronze
+from bluesky_pipeline.refresh.bronze_scan import BronzeScan, scan_bronze
+from bluesky_pipeline.refresh.dbt_build import (
+    BuildResult,
+    DbtProjectMissingError,
+    build,
+    check_project,
+    freshness,
+    log_path,
+)
+from bluesky_pipeline.refresh.export import MetricsDirError, check_metrics_dir, export_metrics
+from bluesky_pipeline.refresh.lock import RefreshAlreadyRunningError, RefreshLock, RefreshLockError
+from bluesky_pipeline.refresh.progress import BuildProgress
 
 PROG = "periodic"
 
@@ -29,11 +42,15 @@ examples:
   ./periodic                      refresh data/ and write metrics/*.csv
   watch -n 30 ./periodic          keep the metrics fresh while ./handle-stream runs
   ./periodic --full-refresh       rebuild silver and gold from every bronze file
+  ./periodic --status             last refresh, lag, files waiting, rejected lines (never waits)
+  ./periodic --freshness          dbt source freshness on bronze (waits for a running refresh)
   ./periodic --no-compact         refresh only, without this run's bronze compaction step
 
 Safe to run while ./handle-stream is landing events: only ./periodic opens the warehouse.
 A second ./periodic exits at once saying a refresh is already running (or waits, with --wait).
-Every run is recorded in the warehouse table ops.periodic_runs.
+Every run is recorded in ops.periodic_runs; after each run the marts, the run records and the
+rejected lines are published to <data-dir>/snapshot.duckdb: query it with ./query, any time.
+dbt's log: <data-dir>/dbt/logs/dbt.log.
 
 After a successful refresh, one compaction step merges small bronze files that every model has read
 (data/bronze/events/) into one file in data/bronze/compacted/: at most BLUESKY_COMPACT_MAX_FILES
@@ -52,34 +69,131 @@ def build_parser() -> ArgumentParser:
     data_dir_argument(parser)
     metrics_dir_argument(parser)
     parser.add_argument("--wait", action="store_true", help="wait for a running refresh instead of exiting")
-    parser.add_argument(
+    parser.add_argument("--no-compact", action="store_true", help="skip this run's bronze compaction step")
+    mode = parser.add_mutually_exclusive_group()
+    mode.add_argument(
         "--full-refresh",
         action="store_true",
         help="rebuild every model from all bronze files instead of reading only what is new",
     )
-    parser.add_argument("--no-compact", action="store_true", help="skip this run's bronze compaction step")
+    mode.add_argument(
+        "--status",
+        action="store_true",
+        help="show the last refresh, the lag, bronze files waiting and rejected lines, from the snapshot",
+    )
+    mode.add_argument(
+        "--freshness",
+        action="store_true",
+        help="run dbt source freshness on bronze (exit 1 when stale); waits for a running refresh",
+    )
     return parser
 
 
 def main(argv: Sequence[str]) -> int:
     args = build_parser().parse_args(argv)
     data_dir: Path = args.data_dir
+    if args.status:
+        return status.show(data_dir, args.metrics_dir, sys.stdout)
+    try:
+        check_project()
+    except DbtProjectMissingError as error:
+        raise CliError(str(error)) from None
+    _prepare_data_dir(data_dir)
+    with contextlib.ExitStack() as stack:
+        lock = _take_lock(stack, data_dir, wait=args.wait or args.freshness)
+        if lock is None:
+            code = 0
+        elif args.freshness:
+            code = _freshness(data_dir, lock)
+        else:
+            code = _refresh(
+                data_dir, args.metrics_dir, lock, full_refresh=args.full_refresh, compact=not args.no_compact
+            )
+    return code
+
+
+def _prepare_data_dir(data_dir: Path) -> None:
+    if data_dir.exists() and not data_dir.is_dir():
+        raise CliError(f"data directory {data_dir} is not a directory")
     try:
         data_dir.mkdir(parents=True, exist_ok=True)
     except OSError as error:
         raise CliError(f"cannot create data directory {data_dir}: {error.strerror}") from None
+
+
+def _take_lock(stack: contextlib.ExitStack, data_dir: Path, *, wait: bool) -> RefreshLock | None:
+    """The refresh lock, held until `stack` closes; None when another refresh holds it and not `wait`."""
     try:
-        with RefreshLock(data_dir, wait=args.wait) as lock:
-            return _refresh(
-                data_dir, args.metrics_dir, lock, full_refresh=args.full_refresh, compact=not args.no_compact
-            )
-    except RefreshAlreadyRunningError as running:
-        print(f"{PROG}: a refresh is already running (pid {running}); nothing to do")
-        return 0
+        try:
+            return stack.enter_context(RefreshLock(data_dir, wait=False))
+        except RefreshAlreadyRunningError as running:
+            if not wait:
+                print(f"{PROG}: a refresh is already running (pid {running}); nothing to do")
+                return None
+            print(f"{PROG}: waiting for the refresh running as pid {running} to finish", file=sys.stderr, flush=True)
+        return stack.enter_context(RefreshLock(data_dir, wait=True))
+    except RefreshLockError as error:
+        raise CliError(str(error)) from None
+
+
+@dataclass
+class Refresh:
+    """One refresh as it goes: what it reads, what dbt did, what went wrong (one line each)."""
+
+    started_at: datetime
+    scan: BronzeScan
+    after_seq: int = 0
+    result: BuildResult = field(default_factory=BuildResult)
+    counts: warehouse.BatchCounts = field(default_factory=warehouse.BatchCounts)
+    failures: list[str] = field(default_factory=list)
+    quarantined: list[QuarantinedFile] = field(default_factory=list)
+    read_through: int = 0  # what every model has read once dbt ran: compaction may merge up to there
+    notes: list[str] = field(default_factory=list)  # for the summary: quarantine, compaction
+
+    def record(self) -> warehouse.RunRecord:
+        result = self.result
+        return warehouse.RunRecord(
+            started_at=self.started_at,
+            finished_at=datetime.now(UTC),
+            status="failed" if self.failures else "success",
+            through_seq=self.scan.through_seq,
+            counts=self.counts,
+            models_built=result.models_built,
+            tests_passed=result.tests_passed,
+            tests_failed=result.tests_failed,
+            tests_warned=result.tests_warned,
+            warnings=tuple(result.warnings),
+            message="; ".join([file.describe() for file in self.quarantined] + self.failures),
+            quarantined_files=len(self.quarantined),
+        )
 
 
 def _refresh(data_dir: Path, metrics_dir: Path, lock: RefreshLock, *, full_refresh: bool, compact: bool) -> int:
-    started_at, started = datetime.now(), time.monotonic()
+    started = time.monotonic()
+    limits = _recover_compaction(data_dir)
+    scan = _scan_bronze(data_dir)
+    if scan is None:
+        return 0
+    _check_metrics_dir(metrics_dir)
+    refresh = Refresh(started_at=datetime.now(UTC), scan=scan)
+    progress = BuildProgress(sys.stderr, PROG, live=sys.stderr.isatty())
+    refresh.after_seq = _batch_start(data_dir, refresh, full_refresh=full_refresh)
+    if not refresh.failures:
+        _quarantine_bad_files(data_dir, refresh)
+        _build(data_dir, refresh, lock, progress, full_refresh=full_refresh)
+    _finish(data_dir, metrics_dir, refresh, progress, full_refresh=full_refresh)
+    # After the run is recorded: a step cut short (kill -9) costs only the step, which the next run redoes.
+    compaction_error = _compact(data_dir, refresh, limits) if compact and not refresh.failures else None
+    _print_summary(refresh, time.monotonic() - started, metrics_dir)
+    code = _report_failures(refresh.failures, refresh.result.nodes_skipped)
+    if compaction_error:
+        print(f"{PROG}: error: {compaction_error}", file=sys.stderr)
+        code = 1
+    return code
+
+
+def _recover_compaction(data_dir: Path) -> compaction.CompactionLimits:
+    """The compaction settings, once a step cut short by the last run is finished or undone."""
     try:
         limits = compaction.CompactionLimits.from_environment()
         compaction.recover(data_dir)
@@ -87,108 +201,162 @@ def _refresh(data_dir: Path, metrics_dir: Path, lock: RefreshLock, *, full_refre
         raise CliError(str(error)) from None
     except OSError as error:
         raise CliError(f"cannot finish the last compaction step in {data_dir}: {error.strerror}") from None
-    try:
-        warehouse.drop_transit_if_read(data_dir, rebuilding=full_refresh)
-        with warehouse.connect(data_dir) as connection:
-            after_seq = 0 if full_refresh else warehouse.staged_through(connection)
-    except duckdb.Error as error:
-        raise CliError(f"cannot open the warehouse in {data_dir}: {_first_line(error)}") from None
-    checked = _check_bronze(data_dir, after_seq)
-    scan = checked.scan
-    notes = [f"{len(checked.quarantined)} bronze file(s) quarantined"] if checked.quarantined else []
-    result = build(data_dir, after_seq, scan.through_seq, full_refresh=full_refresh, inherit_fds=(lock.fd,))
-    failures = list(result.failures)
-    counts = warehouse.BatchCounts()
-    read_through = 0  # what every model has read: compaction may merge up to there
-    try:
-        with warehouse.connect(data_dir) as connection:
-            counts = warehouse.batch_counts(connection, after_seq, scan.through_seq if result.succeeded else after_seq)
-            if result.succeeded:
-                try:
-                    export_metrics(connection, metrics_dir)
-                except OSError as error:
-                    failures.append(f"cannot write metrics to {metrics_dir}: {error.strerror}")
-            read_through = compaction.readable_through(connection)
-            warehouse.record_run(
-                connection,
-                warehouse.RunRecord(
-                    started_at=started_at,
-                    finished_at=datetime.now(),
-                    status="failed" if failures else "success",
-                    through_seq=scan.through_seq,
-                    counts=counts,
-                    models_built=result.models_built,
-                    tests_passed=result.tests_passed,
-                    tests_failed=result.tests_failed,
-                    message="; ".join([q.describe() for q in checked.quarantined] + failures),
-                    quarantined_files=len(checked.quarantined),
-                ),
-            )
-    except duckdb.Error as error:
-        if not failures:
-            failures.append(f"cannot record the run in the warehouse: {_first_line(error)}")
-        else:  # the refresh already failed, most likely for the same reason: say it once
-            print(f"{PROG}: the failed run could not be recorded in the warehouse either", file=sys.stderr)
-    # After the run is recorded: a step cut short (kill -9) costs only the step, which the next run redoes.
-    compaction_error = _compact(data_dir, read_through, limits, notes) if compact and not failures else None
-    _print_summary(counts, result, notes, time.monotonic() - started, None if failures else metrics_dir)
-    if failures:
-        for failure in failures:
-            print(f"{PROG}: error: {failure}", file=sys.stderr)
-        print(f"{PROG}: refresh failed; the previous metric files are left in place", file=sys.stderr)
-        return 1
-    if compaction_error:
-        print(f"{PROG}: error: {compaction_error}", file=sys.stderr)
-        return 1
-    return 0
+    return limits
 
 
-def _check_bronze(data_dir: Path, after_seq: int) -> CheckedBronze:
-    """The bronze files this refresh reads, with one error line per file quarantined."""
+def _quarantine_bad_files(data_dir: Path, refresh: Refresh) -> None:
+    """Check the bronze files this refresh is about to read; one error line per file quarantined."""
     try:
-        checked = check_bronze(data_dir, after_seq)
+        checked = check_bronze(data_dir, refresh.after_seq)
     except BronzeLayoutError as error:
         raise CliError(str(error)) from None
     except OSError as error:
         raise CliError(f"cannot check the bronze files in {data_dir}: {error.strerror}") from None
     for quarantined in checked.quarantined:
         print(f"{PROG}: error: {quarantined.describe()}", file=sys.stderr)
-    scan = checked.scan
+    if checked.quarantined:
+        refresh.notes.append(f"{len(checked.quarantined)} bronze file(s) quarantined")
+    refresh.scan, refresh.quarantined = checked.scan, checked.quarantined
+
+
+def _compact(data_dir: Path, refresh: Refresh, limits: compaction.CompactionLimits) -> str | None:
+    """One compaction step of what every model has read, noted for the summary; its error, if any."""
+    try:
+        step = compaction.compact_once(data_dir, refresh.read_through, limits)
+    except compaction.CompactionError as error:
+        return str(error)
+    if step:
+        refresh.notes.append(step.describe())
+    return None
+
+
+def _scan_bronze(data_dir: Path) -> BronzeScan | None:
+    """The bronze files that may be read; None (having said so) when nothing has landed at all."""
+    scan = scan_bronze(data_dir)
+    if scan.through_seq == 0 and scan.first_missing_seq is None:
+        print(
+            f"{PROG}: no bronze files in {bronze_layout.events_dir(data_dir)}: nothing has landed there yet "
+            f"(./handle-stream --data-dir {data_dir} writes them); nothing to refresh"
+        )
+        return None
     if scan.first_missing_seq is not None:
         print(
             f"{PROG}: warning: bronze file #{scan.first_missing_seq} is missing; "
             f"reading up to #{scan.through_seq} until it appears",
             file=sys.stderr,
         )
-    return checked
+    return scan
 
 
-def _compact(data_dir: Path, read_through: int, limits: compaction.CompactionLimits, notes: list[str]) -> str | None:
-    """One compaction step of what every model has read, noted for the summary; its error, if any."""
+def _check_metrics_dir(metrics_dir: Path) -> None:
     try:
-        step = compaction.compact_once(data_dir, read_through, limits)
-    except compaction.CompactionError as error:
-        return str(error)
-    if step:
-        notes.append(step.describe())
-    return None
+        check_metrics_dir(metrics_dir)
+    except MetricsDirError as error:
+        raise CliError(str(error)) from None
+
+
+def _batch_start(data_dir: Path, refresh: Refresh, *, full_refresh: bool) -> int:
+    """The last bronze file already staged (0 for a full refresh), or a failure when the warehouse is locked."""
+    try:
+        warehouse.drop_transit_if_read(data_dir, rebuilding=full_refresh)
+        with warehouse.connect(data_dir) as connection:
+            return 0 if full_refresh else warehouse.staged_through(connection)
+    except duckdb.Error as error:
+        refresh.failures.append(f"cannot open the warehouse in {data_dir}: {_first_line(error)}")
+        return 0
+
+
+def _build(data_dir: Path, refresh: Refresh, lock: RefreshLock, progress: BuildProgress, *, full_refresh: bool) -> None:
+    scan, after_seq = refresh.scan, refresh.after_seq
+    new_files = f"bronze files #{after_seq + 1}-#{scan.through_seq}" if scan.through_seq > after_seq else "no new file"
+    progress.begin(f"dbt build of {new_files}; dbt's log: {log_path(data_dir)}")
+    refresh.result = build(
+        data_dir, after_seq, scan.through_seq, full_refresh=full_refresh, progress=progress, inherit_fds=(lock.fd,)
+    )
+    refresh.failures.extend(refresh.result.failures)
+
+
+def _finish(
+    data_dir: Path, metrics_dir: Path, refresh: Refresh, progress: BuildProgress, *, full_refresh: bool
+) -> None:
+    """Export the metrics, publish the snapshot and record the run: whatever part of it still can be done."""
+    succeeded = refresh.result.succeeded
+    try:
+        with warehouse.connect(data_dir) as connection:
+            through = refresh.scan.through_seq if succeeded else refresh.after_seq
+            refresh.counts = warehouse.batch_counts(connection, refresh.after_seq, through)
+            if succeeded:
+                progress.rows(lambda: warehouse.batch_rows(connection, refresh.after_seq, refresh.scan.through_seq))
+                _export(connection, metrics_dir, refresh)
+            _publish(connection, data_dir, refresh, refreshed=succeeded, rebuild=full_refresh)
+            refresh.read_through = compaction.readable_through(connection)
+            warehouse.record_run(connection, refresh.record())
+    except duckdb.Error as error:
+        if not refresh.failures:
+            refresh.failures.append(f"cannot record the run in the warehouse: {_first_line(error)}")
+        # The warehouse cannot be read (held open by someone, a full disk): publish the failed run alone,
+        # so that ./periodic --status tells what is wrong.
+        with warehouse.open_duckdb() as memory:
+            _publish(memory, data_dir, refresh, refreshed=False, rebuild=False)
+
+
+def _export(connection: duckdb.DuckDBPyConnection, metrics_dir: Path, refresh: Refresh) -> None:
+    try:
+        export_metrics(connection, metrics_dir)
+    except OSError as error:
+        refresh.failures.append(f"cannot write metrics to {metrics_dir}: {error.strerror}")
+
+
+def _publish(
+    connection: duckdb.DuckDBPyConnection, data_dir: Path, refresh: Refresh, *, refreshed: bool, rebuild: bool
+) -> None:
+    try:
+        snapshot.publish(connection, data_dir, refresh.record(), refreshed=refreshed, rebuild=rebuild)
+    except (OSError, duckdb.Error) as error:
+        detail = error.strerror if isinstance(error, OSError) else _first_line(error)
+        if not refresh.failures:  # after a failure, most likely for the same reason: said once
+            refresh.failures.append(f"cannot publish {snapshot.snapshot_path(data_dir)}: {detail}")
+
+
+def _freshness(data_dir: Path, lock: RefreshLock) -> int:
+    scan = _scan_bronze(data_dir)
+    if scan is None:
+        return 1
+    progress = BuildProgress(sys.stderr, PROG, live=False)
+    checked = freshness(data_dir, scan.through_seq, progress=progress, inherit_fds=(lock.fd,))
+    if checked.newest_landed_at is None or checked.age_s is None:
+        raise CliError(f"bronze freshness could not be checked: {checked.message}")
+    landed = checked.newest_landed_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")
+    print(
+        f"{PROG}: bronze freshness: {checked.status}: the newest bronze file landed at {landed} UTC, "
+        f"{status.format_age(checked.age_s)} ago"
+    )
+    return 0 if checked.status == "pass" else 1
 
 
 def _first_line(error: Exception) -> str:
     return str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
 
 
-def _print_summary(
-    counts: warehouse.BatchCounts, result: BuildResult, notes: list[str], seconds: float, metrics_dir: Path | None
-) -> None:
+def _print_summary(refresh: Refresh, seconds: float, metrics_dir: Path) -> None:
+    counts, result = refresh.counts, refresh.result
     repeats = counts.events - counts.new_events
     tests = f"{result.tests_passed} passed, {result.tests_failed} failed"
-    if result.tests_warned:
-        tests += f", {result.tests_warned} warned"
-    if result.tests_skipped:
-        tests += f", {result.tests_skipped} skipped"
+    if result.warnings:
+        tests += f", {len(result.warnings)} warned ({', '.join(result.warnings)})"
     print(
         f"{PROG}: {counts.new_events:,} new events ({repeats:,} repeats), {counts.rejected:,} rejected lines, "
-        f"{counts.blank:,} blank; data tests {tests}; {''.join(note + '; ' for note in notes)}{seconds:.1f} s"
-        + (f"; metrics in {metrics_dir}/" if metrics_dir else "")
+        f"{counts.blank:,} blank; data tests {tests}; {''.join(note + '; ' for note in refresh.notes)}{seconds:.1f} s"
+        + ("" if refresh.failures else f"; metrics in {metrics_dir}/")
     )
+
+
+def _report_failures(failures: list[str], nodes_skipped: int) -> int:
+    """One line per failure on stderr, then what was kept; the exit code."""
+    if not failures:
+        return 0
+    for failure in failures:
+        print(f"{PROG}: error: {failure}", file=sys.stderr)
+    skipped = f" ({nodes_skipped} dbt nodes after it skipped)" if nodes_skipped else ""
+    print(f"{PROG}: refresh failed{skipped}; the previous metric files are left in place", file=sys.stderr)
+    return 1

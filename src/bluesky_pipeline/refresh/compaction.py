@@ -267,7 +267,12 @@ def _write_row_group(writer: pq.ParquetWriter, tables: list[pa.Table]) -> int:
 
 
 def _write_state(data_dir: Path, state: CompactionState) -> None:
-    durable.replace_text(data_dir / bronze_layout.COMPACTION_STATE_FILE, bronze_layout.compaction_state_json(state))
+    text = bronze_layout.compaction_state_json(state)
+
+    def write(temp_path: Path) -> None:
+        temp_path.write_text(text, encoding="utf-8")
+
+    durable.replace_atomically(data_dir / bronze_layout.COMPACTION_STATE_FILE, write)
 
 
 def _remove_merged_live_files(data_dir: Path, through_seq: int) -> None:

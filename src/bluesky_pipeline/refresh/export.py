@@ -1,4 +1,4 @@
-"""Writes the gold marts to metrics/*.csv, each replaced atomically.
+"""Writes the gold marts to metrics/*.csv (the files of the metric registry), each replaced atomically.
 
 A reader always sees a complete file: each is written aside, fsynced, then renamed over the old one.
 """
@@ -7,65 +7,45 @@ from __future__ import annotations
 
 import csv
 import os
-from dataclasses import dataclass
+import tempfile
 from pathlib import Path
 
 import duckdb
 
-
-@dataclass(frozen=True)
-class MetricFile:
-    name: str
-    header: tuple[str, ...]
-    query: str  # the rows, in file order
+from bluesky_pipeline import durable
+from bluesky_pipeline.refresh.metric_files import METRICS
 
 
-METRICS = (
-    MetricFile(
-        "likes-per-minutes.csv",
-        ("time", "likes"),
-        "select strftime(minute_at, '%Y-%m-%d %H:%M:%S'), likes from gold.likes_per_minute order by minute_at",
-    ),
-    MetricFile(
-        "fast-likers.csv",
-        ("user_id", "likes"),
-        "select liker_did, likes from gold.fast_likers order by likes desc, liker_did",
-    ),
-    MetricFile(
-        "top-10-word.csv",
-        ("word", "count"),
-        "select word, posts from gold.top_words order by posts desc, word",
-    ),
-    MetricFile(
-        "trending-posts.csv",
-        ("post_uri", "likes"),
-        "select post_uri, likes from gold.trending_posts order by likes desc, post_uri",
-    ),
-)
+class MetricsDirError(Exception):
+    """The metrics directory cannot be created or written."""
+
+
+def check_metrics_dir(metrics_dir: Path) -> None:
+    """Make sure the metrics can be written, before any work is done: create the directory, probe a write."""
+    if metrics_dir.exists() and not metrics_dir.is_dir():
+        raise MetricsDirError(f"metrics directory {metrics_dir} is not a directory")
+    try:
+        metrics_dir.mkdir(parents=True, exist_ok=True)
+        # A real write, not os.access: root passes access checks, and a read-only mount fails only here.
+        fd, probe = tempfile.mkstemp(prefix=".write-probe-", dir=metrics_dir)
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as error:
+        raise MetricsDirError(f"cannot write metrics to {metrics_dir}: {error.strerror}") from None
 
 
 def export_metrics(connection: duckdb.DuckDBPyConnection, metrics_dir: Path) -> None:
     """Write every metric file from the gold marts (an empty mart gives a header-only file)."""
     metrics_dir.mkdir(parents=True, exist_ok=True)
     for metric in METRICS:
-        write_atomically(metrics_dir / metric.name, metric.header, connection.execute(metric.query).fetchall())
+        write_csv_atomically(metrics_dir / metric.name, metric.header, connection.execute(metric.query).fetchall())
 
 
-def write_atomically(path: Path, header: tuple[str, ...], rows: list[tuple[object, ...]]) -> None:
-    temp_path = path.with_name(f".{path.name}.tmp")
-    try:
+def write_csv_atomically(path: Path, header: tuple[str, ...], rows: list[tuple[object, ...]]) -> None:
+    def write(temp_path: Path) -> None:
         with temp_path.open("w", encoding="utf-8", newline="") as file:
             writer = csv.writer(file, lineterminator="\n", quoting=csv.QUOTE_MINIMAL)
             writer.writerow(header)
             writer.writerows(rows)
-            file.flush()
-            os.fsync(file.fileno())
-        os.replace(temp_path, path)
-    except BaseException:
-        temp_path.unlink(missing_ok=True)
-        raise
-    directory = os.open(path.parent, os.O_RDONLY)
-    try:
-        os.fsync(directory)
-    finally:
-        os.close(directory)
+
+    durable.replace_atomically(path, write)

@@ -6,7 +6,7 @@ Opened only between dbt runs and only under the refresh lock, so it never conten
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
@@ -33,16 +33,63 @@ class BatchCounts:
 
 @dataclass(frozen=True)
 class RunRecord:
-    started_at: datetime
-    finished_at: datetime
+    started_at: datetime  # UTC
+    finished_at: datetime  # UTC
     status: str
     through_seq: int
     counts: BatchCounts
     models_built: int
     tests_passed: int
     tests_failed: int
+    tests_warned: int
+    warnings: tuple[str, ...]  # names of the data tests that warned
     message: str
     quarantined_files: int = 0  # bronze files found damaged or foreign and moved aside
+
+    def row(self) -> dict[str, object]:
+        """The record as ops.periodic_runs columns (times as naive UTC, like every `_at` column)."""
+        counts = self.counts
+        return {
+            "started_at": self.started_at.astimezone(UTC).replace(tzinfo=None),
+            "finished_at": self.finished_at.astimezone(UTC).replace(tzinfo=None),
+            "status": self.status,
+            "bronze_through_seq": self.through_seq,
+            "lines": counts.lines,
+            "events": counts.events,
+            "new_events": counts.new_events,
+            "rejected_lines": counts.rejected,
+            "blank_lines": counts.blank,
+            "models_built": self.models_built,
+            "tests_passed": self.tests_passed,
+            "tests_failed": self.tests_failed,
+            "tests_warned": self.tests_warned,
+            "warnings": list(self.warnings),
+            "message": self.message,
+            "quarantined_files": self.quarantined_files,
+        }
+
+
+# ops.periodic_runs, column by column: (name, type, description). Columns added after the first
+# version come last and are nullable, so that an existing warehouse gains them with `add column`.
+RUN_COLUMNS = (
+    ("started_at", "timestamp not null", "UTC time the refresh started"),
+    ("finished_at", "timestamp not null", "UTC time the refresh finished"),
+    ("status", "varchar not null", "success or failed"),
+    ("bronze_through_seq", "bigint not null", "the last bronze file sequence number this refresh read"),
+    ("lines", "bigint not null", "lines in the bronze files this refresh read"),
+    ("events", "bigint not null", "events among those lines, repeats included"),
+    ("new_events", "bigint not null", "events not seen before (the rest were repeats)"),
+    ("rejected_lines", "bigint not null", "lines rejected, each kept in silver.int_lines_rejected with its reason"),
+    ("blank_lines", "bigint not null", "empty or whitespace-only lines"),
+    ("models_built", "integer not null", "dbt models built"),
+    ("tests_passed", "integer not null", "data tests passed"),
+    ("tests_failed", "integer not null", "data tests failed (or errored)"),
+    ("message", "varchar", "one line per failure, separated by '; ' (empty on success)"),
+    ("tests_warned", "integer", "data tests that warned"),
+    ("warnings", "varchar[]", "names of the data tests that warned"),
+    ("quarantined_files", "bigint", "bronze files found damaged or foreign and moved to data/bronze/quarantine/"),
+)
+RUNS_TABLE = "ops.periodic_runs"
 
 
 def warehouse_path(data_dir: Path) -> Path:
@@ -51,8 +98,15 @@ def warehouse_path(data_dir: Path) -> Path:
 
 def connect(data_dir: Path) -> duckdb.DuckDBPyConnection:
     """The warehouse, with the transit database attached as dbt attaches it."""
-    connection = duckdb.connect(str(warehouse_path(data_dir)), config={"autoinstall_known_extensions": False})
+    connection = open_duckdb(str(warehouse_path(data_dir)))
     connection.execute(f"attach {_sql_string(str(data_dir / TRANSIT_FILE))} as {TRANSIT_ALIAS}")
+    return connection
+
+
+def open_duckdb(database: str = ":memory:", *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+    """A DuckDB connection set like dbt's profile: nothing downloaded, and times with a zone read in UTC."""
+    connection = duckdb.connect(database, read_only=read_only, config={"autoinstall_known_extensions": False})
+    connection.execute("set TimeZone = 'UTC'")  # a setting of the built-in icu extension: set once it is loaded
     return connection
 
 
@@ -64,7 +118,7 @@ def drop_transit_if_read(data_dir: Path, *, rebuilding: bool) -> bool:
     if not transit.exists():
         return False
     if not rebuilding:
-        with duckdb.connect(str(warehouse_path(data_dir)), config={"autoinstall_known_extensions": False}) as db:
+        with open_duckdb(str(warehouse_path(data_dir))) as db:
             if not _table_exists(db, "silver", "watermarks"):
                 return False
             row = db.execute(
@@ -86,6 +140,41 @@ def staged_through(connection: duckdb.DuckDBPyConnection) -> int:
         "select coalesce(max(through_seq), 0) from silver.watermarks where model_name = ?", [STAGING_MODEL]
     ).fetchone()
     return int(row[0]) if row else 0
+
+
+def batch_rows(connection: duckdb.DuckDBPyConnection, after_seq: int, through_seq: int) -> dict[str, int]:
+    """Rows of every silver and gold table (staging's in the transit database too): those from bronze
+    files (after_seq, through_seq] where the table has a file_seq (read by zonemaps: the batch's row
+    groups only), else all of them (DuckDB's count). Keyed by schema.table, as dbt names them."""
+    tables = connection.execute(
+        f"""
+        select
+            tables.database_name,
+            tables.schema_name || '.' || tables.table_name,
+            tables.estimated_size,
+            count(columns.column_name) > 0
+        from duckdb_tables() as tables
+        left join duckdb_columns() as columns
+            on columns.table_oid = tables.table_oid and columns.column_name = 'file_seq'
+        where
+            tables.database_name in (current_database(), '{TRANSIT_ALIAS}')
+            and tables.schema_name in ('silver', 'gold')
+        group by all
+        order by 2
+        """
+    ).fetchall()
+    rows = {}
+    for database, table, size, has_file_seq in tables:
+        batch = (
+            connection.execute(
+                f"select count(*) from {database}.{table} where file_seq > ? and file_seq <= ?",
+                [after_seq, through_seq],
+            ).fetchone()
+            if has_file_seq
+            else None
+        )
+        rows[str(table)] = int(batch[0] if batch else size)
+    return rows
 
 
 def batch_counts(connection: duckdb.DuckDBPyConnection, after_seq: int, through_seq: int) -> BatchCounts:
@@ -115,47 +204,44 @@ def batch_counts(connection: duckdb.DuckDBPyConnection, after_seq: int, through_
 
 def record_run(connection: duckdb.DuckDBPyConnection, run: RunRecord) -> None:
     """Append one row to ops.periodic_runs, the history of every refresh."""
-    connection.execute("create schema if not exists ops")
+    if _table_exists(connection, "ops", "periodic_runs"):
+        _add_missing_run_columns(connection)
+    else:
+        create_runs_table(connection, RUNS_TABLE)
+    insert_run(connection, RUNS_TABLE, run)
+
+
+def create_runs_table(connection: duckdb.DuckDBPyConnection, table: str) -> None:
+    """Create an empty run records table `table` (and its schema), each column described."""
+    connection.execute(f"create schema if not exists {table.rpartition('.')[0]}")
+    connection.execute(f"create table {table} ({', '.join(f'{name} {kind}' for name, kind, _ in RUN_COLUMNS)})")
+    for name, _, description in RUN_COLUMNS:
+        _describe_column(connection, table, name, description)
+
+
+def _add_missing_run_columns(connection: duckdb.DuckDBPyConnection) -> None:
+    existing = {
+        row[0]
+        for row in connection.execute(
+            "select column_name from information_schema.columns where table_schema = 'ops' and table_name = ?",
+            [RUNS_TABLE.partition(".")[2]],
+        ).fetchall()
+    }
+    for name, kind, description in RUN_COLUMNS:
+        if name not in existing:
+            connection.execute(f"alter table {RUNS_TABLE} add column {name} {kind.removesuffix(' not null')}")
+            _describe_column(connection, RUNS_TABLE, name, description)
+
+
+def _describe_column(connection: duckdb.DuckDBPyConnection, table: str, column: str, description: str) -> None:
+    quoted = description.replace("'", "''")
+    connection.execute(f"comment on column {table}.{column} is '{quoted}'")
+
+
+def insert_run(connection: duckdb.DuckDBPyConnection, table: str, run: RunRecord) -> None:
+    row = run.row()
     connection.execute(
-        """
-        create table if not exists ops.periodic_runs (
-            started_at timestamp not null,
-            finished_at timestamp not null,
-            status varchar not null,
-            bronze_through_seq bigint not null,
-            lines bigint not null,
-            events bigint not null,
-            new_events bigint not null,
-            rejected_lines bigint not null,
-            blank_lines bigint not null,
-            models_built integer not null,
-            tests_passed integer not null,
-            tests_failed integer not null,
-            message varchar
-        )
-        """
-    )
-    # Added after the first release: warehouses created before it gain the column.
-    connection.execute("alter table ops.periodic_runs add column if not exists quarantined_files bigint default 0")
-    counts = run.counts
-    connection.execute(
-        "insert into ops.periodic_runs values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [
-            run.started_at,
-            run.finished_at,
-            run.status,
-            run.through_seq,
-            counts.lines,
-            counts.events,
-            counts.new_events,
-            counts.rejected,
-            counts.blank,
-            run.models_built,
-            run.tests_passed,
-            run.tests_failed,
-            run.message,
-            run.quarantined_files,
-        ],
+        f"insert into {table} ({', '.join(row)}) values ({', '.join('?' for _ in row)})", list(row.values())
     )
 
 
