@@ -39,9 +39,9 @@ def test_a_metrics_dir_that_is_a_file_fails_before_the_build(workspace: Workspac
     workspace.metrics_dir.parent.mkdir(parents=True, exist_ok=True)
     workspace.metrics_dir.write_text("not a directory\n")
     completed = workspace.refresh(check=False)
-    assert completed.returncode == 1
-    assert (
-        completed.stderr.decode() == f"periodic: error: metrics directory {workspace.metrics_dir} is not a directory\n"
+    assert completed.returncode == 2  # a usage error: the option is checked as the arguments are read
+    assert completed.stderr.decode() == (
+        f"periodic: error: argument --metrics-dir: not a directory: '{workspace.metrics_dir}' (try --help)\n"
     )
     assert not (workspace.data_dir / "warehouse.duckdb").exists()  # checked before anything was built
 

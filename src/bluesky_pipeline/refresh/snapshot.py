@@ -185,10 +185,11 @@ def _publish_data(
         """
     )
     landed = connection.execute(
-        f"select max(landed_at) from {source}.silver.{warehouse.STAGING_MODEL} where {batch}"
+        f"select max(landed_at) from {warehouse.TRANSIT_ALIAS}.silver.{warehouse.STAGING_MODEL} where {batch}"
     ).fetchone()
+    # The newest event time landed so far is the stream time staging records with its watermark.
     events = connection.execute(
-        f"select max(event_at) from {source}.silver.int_events_deduplicated where {batch}"
+        f"select max(stream_at) from {source}.silver.watermarks where model_name = ?", [warehouse.STAGING_MODEL]
     ).fetchone()
     rejected = connection.execute(f"select count(*) from {source}.{REJECTED_TABLE} where {batch}").fetchone()
     assert landed is not None
