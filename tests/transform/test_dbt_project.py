@@ -61,6 +61,8 @@ def test_dbt_unit_tests_pass(built: Workspace) -> None:
     }
     assert statuses == {
         "staging_checks_identifiers_by_their_atproto_syntax": "pass",
+        "staging_gives_each_event_its_stream_time": "pass",
+        "staging_carries_the_stream_clock_across_refreshes": "pass",
         "dedup_counts_a_copy_once_within_the_window_full_build": "pass",
         "dedup_probes_the_window_history_incremental": "pass",
         "deduplicated_events_are_the_copies_that_count": "pass",

@@ -1,5 +1,5 @@
--- For the events of this run's batch: two counted copies of one event are more than the dedup
--- window apart, and every repeat has an earlier copy at most the window before it.
+-- For the events of this run's batch: a copy is counted exactly when no earlier copy of its event
+-- (in the window's history or the batch) has a stream time at most the dedup window before its own.
 {%- set window = "interval '" ~ var('dedup_window_hours') ~ " hours'" %}
 
 with
@@ -20,10 +20,9 @@ ordered as (
         line_no,
         is_counted,
         stream_at,
-        lag(stream_at) over (partition by event_key order by file_seq, line_no) as previous_copy_at,
-        max(case when is_counted then stream_at end) over (
+        max(stream_at) over (
             partition by event_key order by file_seq, line_no rows between unbounded preceding and 1 preceding
-        ) as previous_counted_at
+        ) as newest_earlier_copy_at
     from copies
     where event_key in (select batch_keys.event_key from batch_keys)
 )
@@ -32,7 +31,4 @@ select *
 from ordered
 where
     {{ tested_batch() }}
-    and (
-        (is_counted and stream_at - previous_counted_at <= {{ window }})
-        or (not is_counted and (previous_copy_at is null or stream_at - previous_copy_at > {{ window }}))
-    )
+    and is_counted != (newest_earlier_copy_at is null or newest_earlier_copy_at < stream_at - {{ window }})

@@ -189,7 +189,7 @@ def _publish_data(
     ).fetchone()
     # The newest event time landed so far is the stream time staging records with its watermark.
     events = connection.execute(
-        f"select max(stream_at) from {source}.silver.watermarks where model_name = ?", [warehouse.STAGING_MODEL]
+        f"select max(newest_event_at) from {source}.silver.watermarks where model_name = ?", [warehouse.STAGING_MODEL]
     ).fetchone()
     rejected = connection.execute(f"select count(*) from {source}.{REJECTED_TABLE} where {batch}").fetchone()
     assert landed is not None

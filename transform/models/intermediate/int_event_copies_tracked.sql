@@ -5,9 +5,10 @@
 ) }}
 
 -- Every copy of every event (repo, path, action) landed within the dedup window, in landing order,
--- with its stream time and whether it counts. A copy is a repeat when the latest earlier copy of the
--- same event landed at most dedup_window_hours of stream time before it; otherwise it counts. Copies
--- further back can never make a later copy a repeat, so they are forgotten (the pre-hook).
+-- with its stream time and whether it counts. A copy is a repeat when an earlier copy of the same
+-- event has a stream time at most dedup_window_hours before its own (or after it); otherwise it
+-- counts. Copies further back can never make a later copy a repeat, so they are forgotten (the
+-- pre-hook).
 
 with
 
@@ -41,7 +42,7 @@ repeated_in_batch as (
 
 {% if is_incremental() %}
 seen_before as (
-    -- The window's history, probed with the batch's keys only: for each, its latest earlier copy.
+    -- The window's history, probed with the batch's keys only: for each, its newest earlier copy.
     select
         event_key,
         max(stream_at) as stream_at
@@ -65,8 +66,12 @@ with_previous as (
     select
         copies.file_seq,
         copies.line_no,
-        coalesce(
-            lag(copies.stream_at) over (partition by copies.event_key order by copies.file_seq, copies.line_no),
+        greatest(
+            max(copies.stream_at) over (
+                partition by copies.event_key
+                order by copies.file_seq, copies.line_no
+                rows between unbounded preceding and 1 preceding
+            ),
             {{ 'seen_before.stream_at' if is_incremental() else 'null' }}
         ) as previous_copy_at
     from copies

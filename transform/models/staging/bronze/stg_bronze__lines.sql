@@ -10,9 +10,10 @@
 -- every model that reads it has read it, in the transit database that ./periodic deletes once they
 -- all have: silver keeps no second copy of bronze. (A transaction writes one database, so staging's
 -- watermark is saved after its insert commits; the pre-hook makes a batch staged twice harmless.)
--- Each event also gets its stream time: the newest event time landed up to and including it, in
--- landing order (file, then line). It depends on the input alone, so the windows measured on it
--- (deduplication, like lateness) give the same results however the input was split.
+-- Each line also gets its place in the whole input, and each event its stream time (the newest
+-- event time of the earlier blocks of lines, or its own if newer: macros/stream_time.sql). Both
+-- depend on the input alone, so the windows measured on them (deduplication, like lateness) give the
+-- same results however the input was split.
 
 {#- The JSON fields read from each line, parsed in one pass: a new field is one entry here. -#}
 {%- set fields = {
@@ -26,6 +27,8 @@
     'post_languages': '$.record.langs',
     'post_facets': '$.record.facets',
 } %}
+{%- set clock = stream_clock() %}
+{%- set block_lines = var('stream_time_block_lines') %}
 
 with
 
@@ -140,46 +143,65 @@ classified as (
     from judged
 ),
 
-file_newest as (
+file_starts as (
+    -- Where each file's lines start in the whole input, from the clock at staging's watermark on.
     select
         file_seq,
-        max(event_at) filter (where line_kind = 'event') as newest_at
-    from classified
-    group by file_seq
+        {{ clock.lines_through }} + coalesce(
+            sum(line_count) over (order by file_seq rows between unbounded preceding and 1 preceding), 0
+        ) as first_line_ordinal
+    from (
+        select
+            file_seq,
+            count(*) as line_count
+        from classified
+        group by file_seq
+    ) as file_lines
 ),
 
-file_clocks as (
+numbered as (
     select
-        file_seq,
-        greatest(
-            {{ watermark_stream_at() }},
-            max(newest_at) over (order by file_seq rows between unbounded preceding and 1 preceding)
-        ) as stream_at_before
-    from file_newest
+        classified.*,
+        file_starts.first_line_ordinal + classified.line_no as line_ordinal
+    from classified
+    inner join file_starts on classified.file_seq = file_starts.file_seq
+),
+
+block_floors as (
+    -- The newest event time of the blocks before each block (macros/stream_time.sql).
+    select
+        block_no,
+        case
+            when block_no = {{ clock.lines_through // block_lines }} then {{ clock.floor_at }}
+            else greatest(
+                {{ clock.newest_at }},
+                max(newest_at) over (order by block_no rows between unbounded preceding and 1 preceding)
+            )
+        end as floor_at
+    from (
+        select
+            line_ordinal // {{ block_lines }} as block_no,
+            max(event_at) filter (where line_kind = 'event') as newest_at
+        from numbered
+        group by block_no
+    ) as blocks
 ),
 
 timed as (
     select
-        classified.*,
+        numbered.*,
         case
-            when classified.line_kind = 'event'
-                then greatest(
-                    file_clocks.stream_at_before,
-                    max(case when classified.line_kind = 'event' then classified.event_at end) over (
-                        partition by classified.file_seq
-                        order by classified.line_no
-                        rows between unbounded preceding and current row
-                    )
-                )
+            when numbered.line_kind = 'event' then greatest(block_floors.floor_at, numbered.event_at)
         end as stream_at
-    from classified
-    inner join file_clocks on classified.file_seq = file_clocks.file_seq
+    from numbered
+    inner join block_floors on numbered.line_ordinal // {{ block_lines }} = block_floors.block_no
 ),
 
 final as (
     select
         file_seq,
         line_no,
+        line_ordinal,
         landed_at,
         line_kind,
         reject_reason,
