@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from bluesky_pipeline import bronze_layout
 from bluesky_pipeline.refresh.dbt_build import PROJECT_DIR
 from tests.pipeline import REPO, Workspace, child_environment
 
@@ -32,11 +33,15 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Workspace:
 
 def dbt(workspace: Workspace, *args: str) -> tuple[subprocess.CompletedProcess[str], Path]:
     target = workspace.data_dir / "dbt" / "target-tests"
-    env = child_environment() | {
-        "BLUESKY_DATA_DIR": str(workspace.data_dir.resolve()),
-        "BLUESKY_BRONZE_THROUGH_SEQ": "1",
-        "DO_NOT_TRACK": "1",
-    }
+    env = (
+        child_environment()
+        | {
+            "BLUESKY_DATA_DIR": str(workspace.data_dir.resolve()),
+            "BLUESKY_BRONZE_THROUGH_SEQ": "1",
+            "DO_NOT_TRACK": "1",
+        }
+        | bronze_layout.sql_environment(workspace.data_dir)
+    )
     command = [str(Path(sys.executable).with_name("dbt")), *args]
     command += ["--project-dir", str(PROJECT_DIR), "--profiles-dir", str(PROJECT_DIR), "--target-path", str(target)]
     completed = subprocess.run(command, env=env, capture_output=True, text=True, check=False, timeout=600)

@@ -45,6 +45,7 @@ class RunRecord:
     tests_warned: int
     warnings: tuple[str, ...]  # names of the data tests that warned
     message: str
+    quarantined_files: int = 0  # bronze files found damaged or foreign and moved aside
 
     def row(self) -> dict[str, object]:
         """The record as ops.periodic_runs columns (times as naive UTC, like every `_at` column)."""
@@ -65,6 +66,7 @@ class RunRecord:
             "tests_warned": self.tests_warned,
             "warnings": list(self.warnings),
             "message": self.message,
+            "quarantined_files": self.quarantined_files,
         }
 
 
@@ -86,6 +88,7 @@ RUN_COLUMNS = (
     ("message", "varchar", "one line per failure, separated by '; ' (empty on success)"),
     ("tests_warned", "integer", "data tests that warned"),
     ("warnings", "varchar[]", "names of the data tests that warned"),
+    ("quarantined_files", "bigint", "bronze files found damaged or foreign and moved to data/bronze/quarantine/"),
 )
 RUNS_TABLE = "ops.periodic_runs"
 
