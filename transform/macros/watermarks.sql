@@ -3,7 +3,7 @@
 
     Each incremental model reads the rows of bronze files in (its watermark, bronze_through_seq()] and,
     in the same transaction as its insert, records that bound as its new watermark, with the stream
-    time there (the newest event time landed up to that file). A model that fails keeps its old
+    clock there (macros/stream_time.sql). A model that fails keeps its old
     watermark, so the next run finishes its job; upstream models always hold at least what their
     children have not read yet, since dbt runs a model only after its parents succeed.
 -#}
@@ -43,44 +43,11 @@
     {{ return(run_query(query).columns[0].values()[0] | int) }}
 {% endmacro %}
 
-{#- Post-hook: this model now holds everything up to bronze_through_seq, where the stream time is stream_clock(). -#}
+{#-
+    Post-hook: this model now holds everything up to bronze_through_seq, with the stream clock there
+    (macros/stream_time.sql, stream_clock_row).
+-#}
 {% macro save_watermark() %}{{ return(adapter.dispatch('save_watermark')()) }}{% endmacro %}
-
-{#-
-    The stream time at bronze_through_seq, as SQL: staging records it when it has read the batch, and
-    staging runs before every other model. In staging's own post-hook, its newest line's stream time.
--#}
-{% macro stream_clock() -%}
-    {%- if this.identifier == 'stg_bronze__lines' -%}
-        (select coalesce(max(stream_at), {{ watermark_stream_at() }}) from {{ this }})
-    {%- else -%}
-        (select stream_at from silver.watermarks where model_name = 'stg_bronze__lines')
-    {%- endif -%}
-{%- endmacro %}
-
-{#-
-    The stream time at this model's watermark (where its last run stopped), as a SQL timestamp
-    literal, or null before its first run.
--#}
-{% macro watermark_stream_at() %}
-    {%- if not starts_at_watermark() -%}
-        {{ return('cast(null as timestamp)') }}
-    {%- endif -%}
-    {%- set query -%}
-        select cast(max(stream_at) as {{ string_type() }}) from silver.watermarks where model_name = '{{ this.identifier }}'
-    {%- endset -%}
-    {%- set value = run_query(query).columns[0].values()[0] -%}
-    {{ return("cast(null as timestamp)" if value is none else "timestamp '" ~ value ~ "'") }}
-{% endmacro %}
-
-{#- The stream time at bronze_through_seq, once staging has run, as a SQL timestamp literal (null: no event yet). -#}
-{% macro stream_clock_literal() %}
-    {%- if not execute -%}
-        {{ return('cast(null as timestamp)') }}
-    {%- endif -%}
-    {%- set value = run_query("select cast(max(stream_at) as " ~ string_type() ~ ") from silver.watermarks where model_name = 'stg_bronze__lines'").columns[0].values()[0] -%}
-    {{ return("cast(null as timestamp)" if value is none else "timestamp '" ~ value ~ "'") }}
-{% endmacro %}
 
 {#- The filter selecting this run's batch of an upstream model with a file_seq column. -#}
 {% macro in_batch(column='file_seq') %}
@@ -112,13 +79,14 @@
 
 {#-
     Pre-hook of int_event_copies_tracked: copies whose stream time is more than the dedup window
-    behind the stream time at the model's watermark can never make a later copy a repeat.
+    behind the stream floor at the model's watermark can never make a later copy a repeat (every
+    later line's stream time is at least that floor).
 -#}
 {% macro forget_copies_behind_the_dedup_window() %}{{ return(adapter.dispatch('forget_copies_behind_the_dedup_window')()) }}{% endmacro %}
 
 {#-
     Pre-hook of int_likes_extracted: a like that is not late (at most like_lateness_hours behind the
-    stream) has its fast-liker window within the fast-liker window of its own time, so likes further
-    back than both, from the stream time at the model's watermark, are never read again.
+    stream) reads only the likes within one fast-liker window of its own time, so likes further back
+    than both from the stream floor at the model's watermark are never read again.
 -#}
 {% macro forget_likes_behind_the_lateness_horizon() %}{{ return(adapter.dispatch('forget_likes_behind_the_lateness_horizon')()) }}{% endmacro %}

@@ -26,6 +26,7 @@ from pathlib import Path
 from types import FrameType
 from typing import IO
 
+from bluesky_pipeline import bronze_layout
 from bluesky_pipeline.cli_support import DATA_DIR_ENV
 from bluesky_pipeline.refresh.engine import DBT_TARGETS, DEFAULT_ENGINE
 from bluesky_pipeline.refresh.progress import BuildProgress
@@ -158,11 +159,11 @@ def _target_dir(data_dir: Path) -> Path:
 
 
 def _environment(data_dir: Path, through_seq: int) -> dict[str, str]:
-    return os.environ | {
-        DATA_DIR_ENV: str(data_dir.resolve()),
-        THROUGH_SEQ_ENV: str(through_seq),
-        "DO_NOT_TRACK": "1",
-    }
+    return (
+        os.environ
+        | {DATA_DIR_ENV: str(data_dir.resolve()), THROUGH_SEQ_ENV: str(through_seq), "DO_NOT_TRACK": "1"}
+        | bronze_layout.sql_environment(data_dir)  # the bronze paths and patterns, defined once
+    )
 
 
 def _describe_crash(returncode: int, errors: list[str], stderr: list[str], data_dir: Path) -> str:

@@ -16,16 +16,8 @@ SPARK_DIR = "spark"
 OPS_FILE = "runs.duckdb"  # (not ops.duckdb: a catalog named ops would hide the schema ops)
 TRANSIT_ALIAS = "transit"  # where the DuckDB engine keeps staging; the same name here, so readers need no case
 STAGING_MODEL = "stg_bronze__lines"
-# Spark's views (no files of their own) that ./periodic reads, as DuckDB SQL over the tables beside them.
-VIEWS = {
-    "silver.int_events_deduplicated": f"""
-        select events.*
-        from {TRANSIT_ALIAS}.silver.{STAGING_MODEL} as events
-        anti join (select file_seq, line_no from silver.int_event_copies_tracked where not is_counted) as repeats
-            on events.file_seq = repeats.file_seq and events.line_no = repeats.line_no
-        where events.line_kind = 'event'
-    """,
-}
+BATCH_COLUMN = "as_of_seq"  # the partition column of Spark's incremental tables (spark_incremental.sql)
+COLUMN_FILES = "_columns/*.parquet"  # an empty file of a table's columns (spark_incremental.sql)
 
 
 def tables_dir(data_dir: Path) -> Path:
@@ -41,39 +33,44 @@ def connect(data_dir: Path, open_duckdb: duckdb.DuckDBPyConnection) -> duckdb.Du
     for schema in ("silver", "gold"):
         connection.execute(f"create schema if not exists {schema}")
         for table_dir in sorted((tables_dir(data_dir) / f"{schema}.db").glob("*")):
-            files = _parquet_glob(table_dir)
-            if files is None:
+            read = _read_table(table_dir)
+            if read is None:
                 continue
             name = table_dir.name
             target = f"{TRANSIT_ALIAS}.silver.{name}" if name == STAGING_MODEL else f"{schema}.{name}"
-            columns = "* exclude (as_of_seq)" if _is_batched(table_dir) else "*"
-            connection.execute(
-                f"create or replace view {target} as select {columns}"
-                f" from read_parquet('{files}', hive_partitioning = true, union_by_name = true)"
-            )
-    if _has(connection, TRANSIT_ALIAS, STAGING_MODEL) and _has(connection, None, "int_event_copies_tracked"):
-        for name, query in VIEWS.items():
-            connection.execute(f"create or replace view {name} as {query}")
+            connection.execute(f"create or replace view {target} as {read}")
     return connection
 
 
-def _is_batched(table_dir: Path) -> bool:
-    return any(child.name.startswith("as_of_seq=") for child in table_dir.iterdir())
+def _read_table(table_dir: Path) -> str | None:
+    """A query of the table's rows, without the partition column as_of_seq that Spark adds to the
+    incremental tables; None when there is no file to read its columns from."""
+    keys = _partition_keys(table_dir)
+    data = "/".join([f"{key}=*" for key in keys] + ["*.parquet"])
+    if next(table_dir.glob(data), None) is not None:
+        hive = str(bool(keys)).lower()
+        files = f"read_parquet({_sql_string(str(table_dir / data))}, hive_partitioning = {hive})"
+        batched = BATCH_COLUMN in keys
+    elif next(table_dir.glob(COLUMN_FILES), None) is not None:  # (only incremental tables have one)
+        files = f"read_parquet({_sql_string(str(table_dir / COLUMN_FILES))})"
+        batched = True
+    else:
+        return None
+    return f"select * {f'exclude ({BATCH_COLUMN}) ' if batched else ''}from {files}"
 
 
-def _parquet_glob(table_dir: Path) -> str | None:
-    """The glob of a table's data files (partition directories below it), None when it has none yet."""
-    for depth in range(3):
-        pattern = "/".join(["*"] * depth + ["*.parquet"])
-        if next(table_dir.glob(pattern), None) is not None:
-            return str(table_dir / pattern).replace("'", "''")
-    return None
+def _partition_keys(table_dir: Path) -> list[str]:
+    """The partition columns of a table, from its directories (key=value), outermost first."""
+    keys: list[str] = []
+    directory = table_dir
+    while True:
+        partitions = (entry for entry in directory.iterdir() if entry.is_dir() and "=" in entry.name)
+        child = next((entry for entry in partitions if entry.name[0] not in "_."), None)
+        if child is None:
+            return keys
+        keys.append(child.name.partition("=")[0])
+        directory = child
 
 
-def _has(connection: duckdb.DuckDBPyConnection, database: str | None, table: str) -> bool:
-    row = connection.execute(
-        "select count(*) from information_schema.tables where table_name = ?"
-        " and table_catalog = coalesce(?, current_database())",
-        [table, database],
-    ).fetchone()
-    return bool(row and row[0])
+def _sql_string(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"

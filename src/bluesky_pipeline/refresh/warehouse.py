@@ -21,6 +21,7 @@ WAREHOUSE_FILE = "warehouse.duckdb"
 TRANSIT_FILE = "transit.duckdb"
 TRANSIT_ALIAS = "transit"
 STAGING_MODEL = "stg_bronze__lines"
+STREAM_CLOCK_MODEL = "int_stream_blocks"  # its watermark row holds the newest event time landed (stream_time.sql)
 
 
 @dataclass(frozen=True)
@@ -47,6 +48,7 @@ class RunRecord:
     tests_warned: int
     warnings: tuple[str, ...]  # names of the data tests that warned
     message: str
+    quarantined_files: int = 0  # bronze files found damaged or foreign and moved aside
 
     def row(self) -> dict[str, object]:
         """The record as ops.periodic_runs columns (times as naive UTC, like every `_at` column)."""
@@ -67,6 +69,7 @@ class RunRecord:
             "tests_warned": self.tests_warned,
             "warnings": list(self.warnings),
             "message": self.message,
+            "quarantined_files": self.quarantined_files,
         }
 
 
@@ -88,6 +91,7 @@ RUN_COLUMNS = (
     ("message", "varchar", "one line per failure, separated by '; ' (empty on success)"),
     ("tests_warned", "integer", "data tests that warned"),
     ("warnings", "varchar[]", "names of the data tests that warned"),
+    ("quarantined_files", "bigint", "bronze files found damaged or foreign and moved to data/bronze/quarantine/"),
 )
 RUNS_TABLE = "ops.periodic_runs"
 
@@ -199,8 +203,10 @@ def batch_counts(connection: duckdb.DuckDBPyConnection, after_seq: int, through_
         """,
         bounds,
     ).fetchone()
+    # The copies that count are the new events (int_events_deduplicated is a view, which Spark keeps no files of).
     new_row = connection.execute(
-        "select count(*) from silver.int_events_deduplicated where file_seq > ? and file_seq <= ?", bounds
+        "select count(*) from silver.int_event_copies_tracked where is_counted and file_seq > ? and file_seq <= ?",
+        bounds,
     ).fetchone()
     assert row is not None
     assert new_row is not None

@@ -11,69 +11,91 @@
     create table if not exists silver.watermarks (
         model_name varchar primary key,
         through_seq bigint not null,
-        stream_at timestamp,
+        lines_through bigint,
+        newest_event_at timestamp,
+        stream_floor_at timestamp,
         updated_at timestamp not null
     );
     -- A warehouse made before stream times were recorded (run ./periodic --full-refresh once after).
-    alter table silver.watermarks add column if not exists stream_at timestamp;
+    alter table silver.watermarks add column if not exists lines_through bigint;
+    alter table silver.watermarks add column if not exists newest_event_at timestamp;
+    alter table silver.watermarks add column if not exists stream_floor_at timestamp;
 {% endmacro %}
 
 {#-
     One partition per (model, watermark). A run killed after writing a watermark's file but before
     adding its partition left a directory that msck repair adds: that watermark's data was complete.
+    (Spark runs one statement at a time.)
 -#}
 {% macro spark__create_watermarks_table() %}
-    {#- (Spark runs one statement at a time.) -#}
     {%- if execute -%}
         {%- do run_query('create schema if not exists silver') -%}
         {%- do run_query('create schema if not exists gold') -%}
         {%- do run_query(
-            'create table if not exists silver.watermarks'
-            ~ ' (stream_at timestamp, updated_at timestamp, model_name string, through_seq bigint)'
-            ~ ' using parquet partitioned by (model_name, through_seq)'
+            'create table if not exists silver.watermarks ('
+            ~ 'lines_through bigint, newest_event_at timestamp, stream_floor_at timestamp, updated_at timestamp,'
+            ~ ' model_name string, through_seq bigint'
+            ~ ') using parquet partitioned by (model_name, through_seq)'
         ) -%}
         {%- do run_query('msck repair table silver.watermarks sync partitions') -%}
     {%- endif -%}
 {% endmacro %}
 
 {% macro default__save_watermark() %}
-    insert or replace into silver.watermarks (model_name, through_seq, stream_at, updated_at)
-    values ('{{ this.identifier }}', {{ bronze_through_seq() }}, {{ stream_clock() }}, current_timestamp::timestamp)
+    insert or replace into silver.watermarks
+        (model_name, through_seq, lines_through, newest_event_at, stream_floor_at, updated_at)
+    select '{{ this.identifier }}', {{ bronze_through_seq() }}, lines_through, newest_event_at, stream_floor_at,
+        current_timestamp::timestamp
+    from ({{ stream_clock_row() }}) as clock
 {% endmacro %}
 
 {#-
-    The new watermark's partition is added before the older ones are dropped, so a model always has
-    one (its highest is the one in force: watermark() reads max(through_seq)). When the watermark
-    does not move (nothing new), nothing is written.
+    The clock is read first (Spark refuses to write a table that the same statement reads), then
+    written as the new watermark's partition, before the older ones are dropped: a model always has a
+    watermark, its highest (watermark() and stream_clock() read the maximum). Nothing is written when
+    the watermark does not move (nothing new).
 -#}
 {% macro spark__save_watermark() %}
     {%- if not execute -%}{{ return('') }}{%- endif -%}
     {%- set through = bronze_through_seq() -%}
-    {%- set partitions = run_query("show partitions silver.watermarks partition (model_name = '" ~ this.identifier ~ "')").rows -%}
-    {%- set seqs = [] -%}
-    {%- for row in partitions -%}
-        {%- do seqs.append(row[0].split('through_seq=')[1] | int) -%}
-    {%- endfor -%}
-    {%- if through not in seqs or flags.FULL_REFRESH -%}
-        {%- set stream_at = run_query("select cast(" ~ stream_clock() ~ " as string)").columns[0].values()[0] -%}
+    {%- set seqs = spark_watermark_seqs(this.identifier) -%}
+    {%- if through not in seqs -%}
+        {%- set clock = run_query(
+            'select lines_through, cast(newest_event_at as string), cast(stream_floor_at as string) from ('
+            ~ stream_clock_row() ~ ') as clock'
+        ).rows[0] -%}
         {% call statement('save_watermark') %}
-            insert overwrite table silver.watermarks partition (model_name = '{{ this.identifier }}', through_seq = {{ through }})
-            select {{ "timestamp '" ~ stream_at ~ "'" if stream_at is not none else 'cast(null as timestamp)' }}, cast(current_timestamp() as timestamp_ntz)
+            insert overwrite table silver.watermarks
+            partition (model_name = '{{ this.identifier }}', through_seq = {{ through }})
+            select
+                cast({{ clock[0] }} as bigint),
+                {{ timestamp_literal(clock[1]) }},
+                {{ timestamp_literal(clock[2]) }},
+                current_timestamp::timestamp
         {% endcall %}
     {%- endif -%}
-    {%- set older = seqs | reject('equalto', through) | list -%}
-    {%- if older -%}
-        alter table silver.watermarks drop if exists
-        {% for seq in older %}partition (model_name = '{{ this.identifier }}', through_seq = {{ seq }}){{ ', ' if not loop.last }}{% endfor %}
+    {{ drop_watermarks(this.identifier, seqs | reject('equalto', through) | list) }}
+{% endmacro %}
+
+{#- The through_seq of every watermark partition of `model_name` (one, or two after a run cut short). -#}
+{% macro spark_watermark_seqs(model_name) %}
+    {%- set seqs = [] -%}
+    {%- for row in run_query("show partitions silver.watermarks partition (model_name = '" ~ model_name ~ "')").rows -%}
+        {%- do seqs.append(row[0].split('through_seq=')[1] | int) -%}
+    {%- endfor -%}
+    {{ return(seqs) }}
+{% endmacro %}
+
+{#- Drop the watermark partitions `seqs` of `model_name`. -#}
+{% macro drop_watermarks(model_name, seqs) %}
+    {%- if seqs -%}
+        {% call statement('drop_watermarks') %}
+            alter table silver.watermarks drop if exists
+            {% for seq in seqs %}partition (model_name = '{{ model_name }}', through_seq = {{ seq }}){{ ', ' if not loop.last }}{% endfor %}
+        {% endcall %}
     {%- endif -%}
 {% endmacro %}
 
-{#-
-    Pre-hook of staging: rows of bronze files that every model reading it has already read are
-    deleted (a view reading it counts through the models reading the view; a reader with no
-    watermark yet keeps everything), and so are rows past staging's own watermark: a run killed
-    after its insert committed but before its watermark was saved stages the same files again.
--#}
 {% macro default__delete_rows_every_child_has_read() %}
     {%- if execute and is_incremental() -%}
         {%- set readers = incremental_readers(model.unique_id) -%}
@@ -95,52 +117,43 @@
         {%- set read_by_all = run_query(
             "select case when count(distinct model_name) = " ~ (readers | length) ~ " then min(through_seq) else 0 end"
             ~ " from (select model_name, max(through_seq) as through_seq from silver.watermarks"
-            ~ " where model_name in ('" ~ (readers | join("', '")) ~ "') group by model_name)"
+            ~ " where model_name in ('" ~ (readers | join("', '")) ~ "') group by model_name) as readers"
         ).columns[0].values()[0] | int -%}
-        {{ drop_partitions_where(this, 'as_of_seq <= ' ~ read_by_all) }}
+        {{ drop_partitions(this, spark_partitions(this) | select('le', read_by_all) | list) }}
     {%- endif -%}
 {% endmacro %}
 
-{#-
-    Pre-hook of int_event_copies_tracked: copies whose stream time is more than the dedup window
-    behind the stream time at the model's watermark can never make a later copy a repeat.
--#}
 {% macro default__forget_copies_behind_the_dedup_window() %}
     {%- if execute and is_incremental() -%}
         delete from {{ this }}
-        where stream_at < {{ watermark_stream_at() }} - interval '{{ var("dedup_window_hours") }} hours'
+        where stream_at < {{ stream_clock().floor_at }} - interval '{{ var("dedup_window_hours") }} hours'
     {%- endif -%}
 {% endmacro %}
 
-{#- Spark: batches whose every copy is that far behind (keeping more copies changes no result). -#}
+{#- Spark: the batches whose every copy is that far behind (keeping more copies changes no result). -#}
 {% macro spark__forget_copies_behind_the_dedup_window() %}
     {%- if execute and is_incremental() -%}
-        {{ drop_partitions_where(this, 'max(stream_at) < ' ~ watermark_stream_at() ~ " - interval '" ~ var("dedup_window_hours") ~ " hours'") }}
+        {{ drop_partitions_behind(this, 'stream_at', stream_clock().floor_at, var('dedup_window_hours') ~ ' hours') }}
     {%- endif -%}
 {% endmacro %}
 
-{#-
-    Pre-hook of int_likes_extracted: a like that is not late (at most like_lateness_hours behind the
-    stream) has its fast-liker window within the fast-liker window of its own time, so likes further
-    back than both, from the stream time at the model's watermark, are never read again.
--#}
 {% macro default__forget_likes_behind_the_lateness_horizon() %}
     {%- if execute and is_incremental() -%}
         delete from {{ this }}
-        where liked_at < {{ watermark_stream_at() }}
+        where liked_at < {{ stream_clock().floor_at }}
             - interval '{{ var("like_lateness_hours") }} hours'
             - interval '{{ var("fast_liker_window_seconds") }} seconds'
     {%- endif -%}
 {% endmacro %}
 
-{#- Spark: batches whose every like is that far back (the readers' time ranges never reach the others). -#}
+{#- Spark: the batches whose every like is that far back (the readers' time ranges never reach the others). -#}
 {% macro spark__forget_likes_behind_the_lateness_horizon() %}
     {%- if execute and is_incremental() -%}
-        {{ drop_partitions_where(
+        {{ drop_partitions_behind(
             this,
-            'max(liked_at) < ' ~ watermark_stream_at()
-            ~ " - interval '" ~ var("like_lateness_hours") ~ " hours'"
-            ~ " - interval '" ~ var("fast_liker_window_seconds") ~ " seconds'"
+            'liked_at',
+            stream_clock().floor_at,
+            var('like_lateness_hours') ~ ' hours ' ~ var('fast_liker_window_seconds') ~ ' seconds',
         ) }}
     {%- endif -%}
 {% endmacro %}
@@ -165,16 +178,34 @@
 -#}
 {% macro spark__generate_database_name(custom_database_name=none, node=none) %}{{ return(none) }}{% endmacro %}
 
-{#- Spark: an aggregate condition on a partition's rows (`having`), or a condition on as_of_seq, naming the partitions to drop. -#}
-{% macro drop_partitions_where(relation, condition) %}
-    {%- if 'max(' in condition -%}
-        {%- set query = 'select as_of_seq from ' ~ relation ~ ' group by as_of_seq having ' ~ condition -%}
-    {%- else -%}
-        {%- set query = 'select distinct as_of_seq from ' ~ relation ~ ' where ' ~ condition -%}
-    {%- endif -%}
-    {%- set doomed = run_query(query).columns[0].values() -%}
-    {%- if doomed | length > 0 -%}
-        alter table {{ relation }} drop if exists
-        {% for seq in doomed %}partition (as_of_seq = {{ seq }}){{ ', ' if not loop.last }}{% endfor %}
+{#- Spark: the as_of_seq of every partition of `relation`, in order. -#}
+{% macro spark_partitions(relation) %}
+    {%- set seqs = [] -%}
+    {%- for row in run_query('show partitions ' ~ relation).rows -%}
+        {%- do seqs.append(row[0].split('=')[1] | int) -%}
+    {%- endfor -%}
+    {{ return(seqs | sort) }}
+{% endmacro %}
+
+{#-
+    Spark: drop the partitions of `relation` none of whose rows has `column` at or after `age` (an
+    interval) before `moment` (a timestamp literal; nothing is dropped when it is null, as a delete
+    with that condition deletes nothing).
+-#}
+{% macro drop_partitions_behind(relation, column, moment, age) %}
+    {%- if moment.startswith('null') -%}{{ return('') }}{%- endif -%}
+    {%- set kept = run_query(
+        'select distinct as_of_seq from ' ~ relation ~ ' where ' ~ column ~ ' >= ' ~ moment ~ " - interval '" ~ age ~ "'"
+    ).columns[0].values() | map('int') | list -%}
+    {{ drop_partitions(relation, spark_partitions(relation) | reject('in', kept) | list) }}
+{% endmacro %}
+
+{#- Spark: drop the partitions `seqs` (as_of_seq values) of `relation`. -#}
+{% macro drop_partitions(relation, seqs) %}
+    {%- if seqs -%}
+        {% call statement('drop_partitions') %}
+            alter table {{ relation }} drop if exists
+            {% for seq in seqs %}partition (as_of_seq = {{ seq }}){{ ', ' if not loop.last }}{% endfor %}
+        {% endcall %}
     {%- endif -%}
 {% endmacro %}
