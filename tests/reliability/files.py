@@ -18,6 +18,7 @@ from bluesky_pipeline import bronze_layout
 from bluesky_pipeline.bronze_layout import events_dir
 from bluesky_pipeline.refresh.metric_files import METRICS
 from tests.pipeline import query_bronze
+from tests.rules import FAST_LIKER_MIN_LIKES
 
 METRIC_HEADERS = {metric.name: list(metric.header) for metric in METRICS}
 MINUTE_RE = re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d:00")
@@ -84,8 +85,8 @@ def metric_row_problem(name: str, row: list[str]) -> str | None:
         return f"malformed row {row!r}"
     if name == "likes-per-minutes.csv" and not MINUTE_RE.fullmatch(row[0]):
         return f"not a minute: {row!r}"
-    if name == "fast-likers.csv" and int(row[1]) < 50:
-        return f"fast liker under 50 likes: {row!r}"
+    if name == "fast-likers.csv" and int(row[1]) < FAST_LIKER_MIN_LIKES:
+        return f"fast liker under {FAST_LIKER_MIN_LIKES} likes: {row!r}"
     return None
 
 

@@ -43,11 +43,13 @@
 -#}
 {% macro is_post_uri(value) -%}
     (
-        {{ starts_with(value, "'at://'") }}
-        and length({{ value }}) <= 8192
-        and length({{ value }}) - length(replace({{ value }}, '/', '')) = 4
-        and split_part({{ value }}, '/', 4) = 'app.bsky.feed.post'
-        and {{ is_did("split_part(" ~ value ~ ", '/', 3)") }}
-        and {{ is_record_key("split_part(" ~ value ~ ", '/', 5)") }}
+        -- One pattern for the shape (a DID cannot hold a slash, so the first '/app.bsky.feed.post/'
+        -- ends it), then the DID's length and the two record keys that are not allowed.
+        {{ regexp_full_match(
+            value, 'at://did:[a-z]+:[a-zA-Z0-9._:%-]*[a-zA-Z0-9._-]/app\.bsky\.feed\.post/[A-Za-z0-9._:~-]{1,512}'
+        ) }}
+        and {{ strpos(value, "'/app.bsky.feed.post/'") }} - 6 <= 2048
+        and not {{ ends_with(value, "'/.'") }}
+        and not {{ ends_with(value, "'/..'") }}
     )
 {%- endmacro %}

@@ -94,6 +94,16 @@
     startswith({{ text }}, {{ prefix }})
 {%- endmacro %}
 
+{% macro ends_with(text, suffix) %}{{ return(adapter.dispatch('ends_with')(text, suffix)) }}{% endmacro %}
+
+{% macro default__ends_with(text, suffix) -%}
+    ends_with({{ text }}, {{ suffix }})
+{%- endmacro %}
+
+{% macro spark__ends_with(text, suffix) -%}
+    endswith({{ text }}, {{ suffix }})
+{%- endmacro %}
+
 {#- `text` without the characters of `characters` (an SQL string expression) at either end. -#}
 {% macro trim_characters(text, characters) %}{{ return(adapter.dispatch('trim_characters')(text, characters)) }}{% endmacro %}
 
