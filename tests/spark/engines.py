@@ -14,7 +14,7 @@ import pytest
 
 from bluesky_pipeline.refresh.engine import EngineUnavailableError, check_engine
 from tests.pipeline import REPO, Workspace, child_environment
-from tests.rules import rules_differing_from_the_hand_worked_ones
+from tests.rules import hand_worked_rules_skip_reason
 
 
 def _spark_missing() -> str | None:
@@ -25,17 +25,8 @@ def _spark_missing() -> str | None:
     return None
 
 
-def _rules_differing() -> str | None:
-    differing = rules_differing_from_the_hand_worked_ones()
-    if not differing:
-        return None
-    return "the hand-worked expectations assume other rules: " + ", ".join(
-        f"{name} = {assumed} (transform/dbt_project.yml has {actual})" for name, (actual, assumed) in differing.items()
-    )
-
-
 SPARK_MISSING = _spark_missing()
-RULES_DIFFERING = _rules_differing()
+RULES_DIFFERING = hand_worked_rules_skip_reason()
 # Each module of tests/spark/ sets pytestmark = SPARK_TESTS. Their streams are tests/e2e's, whose
 # expectations hold for the rules they were worked out for (skipped otherwise, as tests/e2e's are).
 SPARK_TESTS = [
