@@ -185,7 +185,7 @@ def _publish_data(
         """
     )
     landed = connection.execute(
-        f"select max(landed_at) from {source}.silver.{warehouse.STAGING_MODEL} where {batch}"
+        f"select max(landed_at) from {warehouse.TRANSIT_ALIAS}.silver.{warehouse.STAGING_MODEL} where {batch}"
     ).fetchone()
     events = connection.execute(
         f"select max(event_at) from {source}.silver.int_events_deduplicated where {batch}"
