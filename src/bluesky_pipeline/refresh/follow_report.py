@@ -8,7 +8,7 @@ A failure is always said at once on stderr, but the same failure again within a 
 
 from __future__ import annotations
 
-import shutil
+import os
 import statistics
 import time
 from collections import deque
@@ -18,7 +18,8 @@ from typing import TextIO
 from bluesky_pipeline.refresh.progress import TextSink
 
 LINE_INTERVAL_S = 60.0  # off a terminal: at most one summary line this often (failures aside)
-RATE_WINDOW_S = 60.0  # events/s is taken over the refreshes of this last stretch
+RATE_WINDOW_S = 60.0
+DEFAULT_WIDTH = 80  # events/s is taken over the refreshes of this last stretch
 
 
 @dataclass(frozen=True)
@@ -114,7 +115,10 @@ class FollowReport:
     def show_status(self) -> None:
         if not self.live:
             return
-        width = shutil.get_terminal_size().columns
+        try:
+            width = os.get_terminal_size(self._err.fileno()).columns
+        except (OSError, ValueError):
+            width = DEFAULT_WIDTH
         self._write(self._err, f"\r\x1b[K{self._status_text()[: max(width - 1, 20)]}")
         self._status_shown = True
 
@@ -127,7 +131,7 @@ class FollowReport:
             parts.append(f"last refresh {clock}: {state} in {outcome.seconds:.1f} s")
             parts.append(f"lag {_seconds(lag_s)}")
             parts.append(f"{self.events_per_s(time.monotonic()):,.0f} events/s")
-            parts.append(f"{self._refreshes:,} refreshes, {self._failed:,} failed")
+            parts.append(f"{self._refreshes:,} refresh{'es' if self._refreshes != 1 else ''}, {self._failed:,} failed")
         parts.append(self._activity)
         return " | ".join(parts)
 
