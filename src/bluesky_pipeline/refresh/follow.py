@@ -85,7 +85,8 @@ class _FollowLoop:
                 report.tick()
             report.say(f"{stop.signal_name}: stopping after one last refresh of what has landed (again: at once)")
             scan = self._scan()
-            if scan.through_seq and (self._refreshed_through is None or scan.through_seq > self._refreshed_through):
+            behind = self._refreshed_through is None or scan.through_seq > self._refreshed_through
+            if scan.through_seq and behind and stop.count == 1:  # a second signal meanwhile: no last refresh
                 self._refresh(scan)
         except KeyboardInterrupt:
             report.say("the refresh in flight is abandoned; the next ./periodic redoes it")
