@@ -91,6 +91,7 @@ class _FollowLoop:
         except KeyboardInterrupt:
             report.say("the refresh in flight is abandoned; the next ./periodic redoes it")
             return EXIT_STOPPED
+        report.close()  # the refreshes not yet in a summary line, before the last word
         if self._last_failed:
             report.say("stopped; the last refresh failed: the previous metric files are left in place")
             return EXIT_LAST_REFRESH_FAILED
