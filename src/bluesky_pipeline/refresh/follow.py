@@ -141,6 +141,10 @@ class _FollowLoop:
         self._abandonable = True
         try:
             outcome = self._refresh_step(scan)
+        except Exception as error:
+            # Unforeseen (a bug, an error no step expects): a one-shot would die of it and the next one
+            # try again; a service reports it and tries again the same way.
+            outcome = self._crashed(scan, error)
         finally:
             self._abandonable = False
         self._last_failed = outcome.failed
@@ -155,6 +159,22 @@ class _FollowLoop:
             self._refreshed_through = scan.through_seq
             self._report.refreshed(outcome, self._lag_s(scan.through_seq))
         self._report.waiting("waiting for bronze files")
+
+    def _crashed(self, scan: BronzeScan, error: Exception) -> RefreshOutcome:
+        prog = self._report.prog
+        detail = " ".join(str(error).split())[:300]
+        return RefreshOutcome(
+            through_seq=scan.through_seq,
+            events=0,
+            new_events=0,
+            rejected=0,
+            seconds=0.0,
+            summary=f"{prog}: refresh failed",
+            failure_lines=(
+                f"{prog}: error: unexpected {type(error).__name__}: {detail}",
+                f"{prog}: refresh failed; the previous metric files are left in place",
+            ),
+        )
 
     def _lag_s(self, through_seq: int) -> float | None:
         """Seconds from the commit of the newest bronze file read (its modification time) to now."""

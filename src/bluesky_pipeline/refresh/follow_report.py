@@ -45,7 +45,7 @@ class FollowReport:
     def __init__(self, out: TextIO, err: TextIO, prog: str) -> None:
         self._out = out
         self._err = err
-        self._prog = prog
+        self.prog = prog
         self.live = err.isatty()
         self._status_shown = False
         self._refreshes = 0
@@ -60,7 +60,7 @@ class FollowReport:
 
     def say(self, message: str) -> None:
         """A message on stderr (above the status line on a terminal)."""
-        self._write(self._err, f"{self._clear()}{self._prog}: {message}\n")
+        self._write(self._err, f"{self._clear()}{self.prog}: {message}\n")
 
     def progress_sink(self) -> TextSink:
         """Where a build's progress lines go: stderr, above the status line."""
@@ -123,7 +123,7 @@ class FollowReport:
         self._status_shown = True
 
     def _status_text(self) -> str:
-        parts = [f"{self._prog} --follow"]
+        parts = [f"{self.prog} --follow"]
         if self._last is not None:
             at, outcome, lag_s = self._last
             state = "failed" if outcome.failed else f"{outcome.new_events:,} new events"
@@ -157,7 +157,7 @@ class FollowReport:
         seconds = [outcome.seconds for outcome in outcomes]
         events = sum(outcome.events for outcome in outcomes)
         line = (
-            f"{self._prog}: {len(outcomes):,} refreshes ({failed:,} failed), "
+            f"{self.prog}: {len(outcomes):,} refreshes ({failed:,} failed), "
             f"{sum(outcome.new_events for outcome in outcomes):,} new events of {events:,} "
             f"({self.events_per_s(now):,.0f} events/s), "
             f"{sum(outcome.rejected for outcome in outcomes):,} rejected lines;"
