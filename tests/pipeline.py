@@ -13,6 +13,7 @@ from pathlib import Path
 
 import duckdb
 
+from bluesky_pipeline import bronze_layout
 from bluesky_pipeline.refresh.metric_files import METRICS
 
 REPO = Path(__file__).resolve().parent.parent
@@ -33,7 +34,7 @@ class Workspace:
     def refresh(
         self, *args: str, check: bool = True, env: dict[str, str] | None = None
     ) -> subprocess.CompletedProcess[bytes]:
-        """Run ./periodic on this workspace."""
+        """Run ./periodic on this workspace (with `env` added to its environment)."""
         return run_executable(
             "periodic",
             "--data-dir", str(self.data_dir),
@@ -105,10 +106,26 @@ def child_environment() -> dict[str, str]:
 
 
 def query_bronze(data_dir: Path, select: str) -> list[tuple[object, ...]]:
-    """`select` over every committed bronze file, in file and line order."""
-    pattern = data_dir / "bronze" / "events" / "events-*.parquet"
+    """`select` over every landed line, compacted or live, in landing order (file_seq, line_no).
+
+    The columns are those of the dbt macro bronze_lines: file_seq, line_no, line, original_size, landed_at.
+    """
+    layout = bronze_layout.sql_environment(data_dir)
+    compacted_through = int(layout[bronze_layout.COMPACTED_THROUGH_ENV])
+    reads = []
+    if list(bronze_layout.compacted_dir(data_dir).glob("*.parquet")):
+        reads.append(
+            "select file_seq, line_no, line, original_size, landed_at "
+            f"from read_parquet('{layout[bronze_layout.COMPACTED_GLOB_ENV]}') where file_seq <= {compacted_through}"
+        )
+    if bronze_layout.committed_seqs(bronze_layout.events_dir(data_dir)):
+        reads.append(
+            f"select cast(regexp_extract(filename, '{layout[bronze_layout.LIVE_SEQ_PATTERN_ENV]}', 1) as bigint) "
+            "as file_seq, file_row_number as line_no, line, original_size, landed_at "
+            f"from read_parquet('{layout[bronze_layout.LIVE_GLOB_ENV]}', filename = true, file_row_number = true) "
+            f"where file_seq > {compacted_through}"
+        )
+    if not reads:
+        return []
     with duckdb.connect() as connection:
-        return connection.execute(
-            f"{select} from read_parquet('{pattern}', filename = true, file_row_number = true) "
-            "order by filename, file_row_number"
-        ).fetchall()
+        return connection.execute(f"{select} from ({' union all '.join(reads)}) order by file_seq, line_no").fetchall()

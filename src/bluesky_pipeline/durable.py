@@ -52,3 +52,15 @@ def open_locked(path: Path, *, wait: bool) -> int:
         os.close(fd)
         raise
     return fd
+
+
+def move_into(path: Path, directory: Path, name: str) -> Path:
+    """Rename `path` to `directory/name` (same filesystem) and make both directory entries durable."""
+    if not directory.exists():
+        directory.mkdir(parents=True)
+        fsync_path(directory.parent)
+    target = directory / name
+    os.rename(path, target)
+    fsync_path(directory)
+    fsync_path(path.parent)
+    return target

@@ -18,6 +18,7 @@ import duckdb
 import pyarrow.parquet as pq
 import pytest
 
+from bluesky_pipeline import bronze_layout
 from bluesky_pipeline.landing.status import RATE_WINDOW_S
 from tests.pipeline import REPO, Workspace, child_environment, query_bronze, run_executable
 
@@ -41,7 +42,7 @@ def test_many_batches_land_byte_for_byte(workspace: Workspace) -> None:
     rng = random.Random(3)
     lines = [rng.randbytes(rng.choice([0, 9, 700, 5000, 70_000])).replace(b"\n", b"") + b"\n" for _ in range(2000)]
     workspace.land(b"".join(lines), "--batch-mb", "0.05")
-    assert len(list((workspace.data_dir / "bronze" / "events").glob("*.parquet"))) > 10
+    assert len(list(bronze_layout.events_dir(workspace.data_dir).glob("*.parquet"))) > 10
     assert workspace.bronze_lines() == lines
 
 
@@ -64,15 +65,15 @@ def test_restart_appends_with_the_next_sequence_numbers(workspace: Workspace) ->
     workspace.land(b"one\n")
     workspace.land(b"two\n")
     workspace.land(b"")  # empty input: nothing to commit, no file
-    names = sorted(p.name for p in (workspace.data_dir / "bronze" / "events").glob("*.parquet"))
-    assert names == ["events-000000000001.parquet", "events-000000000002.parquet"]
+    names = sorted(p.name for p in bronze_layout.events_dir(workspace.data_dir).glob("*.parquet"))
+    assert names == [bronze_layout.file_name(1), bronze_layout.file_name(2)]
     assert workspace.bronze_lines() == [b"one\n", b"two\n"]
 
 
 def test_empty_input_exits_zero_and_lands_nothing(workspace: Workspace) -> None:
     completed = workspace.land(b"")
     assert completed.returncode == 0
-    assert not list((workspace.data_dir / "bronze" / "events").glob("*.parquet"))
+    assert not list(bronze_layout.events_dir(workspace.data_dir).glob("*.parquet"))
 
 
 def test_commits_while_the_stream_is_still_open(workspace: Workspace) -> None:
@@ -82,7 +83,7 @@ def test_commits_while_the_stream_is_still_open(workspace: Workspace) -> None:
     process.stdin.write(b"early line\n")
     process.stdin.flush()
     deadline = time.monotonic() + 10
-    while time.monotonic() < deadline and not list((workspace.data_dir / "bronze" / "events").glob("*.parquet")):
+    while time.monotonic() < deadline and not list(bronze_layout.events_dir(workspace.data_dir).glob("*.parquet")):
         time.sleep(0.05)
     landed_while_open = workspace.bronze_lines()
     process.stdin.close()
@@ -162,7 +163,7 @@ def test_the_live_rate_counts_lines_as_they_are_read(workspace: Workspace) -> No
 
 def test_no_temporary_file_is_ever_visible_to_a_readers_glob(workspace: Workspace) -> None:
     """While files are being written and committed, every `*.parquet` a reader lists is complete."""
-    events = workspace.data_dir / "bronze" / "events"
+    events = bronze_layout.events_dir(workspace.data_dir)
     events.mkdir(parents=True)
     stop = threading.Event()
     problems: list[str] = []
@@ -222,7 +223,7 @@ def test_every_compression_lands_the_lines_byte_for_byte(
     lines = [b'{"n": %d, "text": "%s"}\n' % (n, b"ab\xff" * n) for n in range(2000)]
     workspace.land(b"".join(lines), *options)
     assert workspace.bronze_lines() == lines
-    (path,) = (workspace.data_dir / "bronze" / "events").glob("*.parquet")
+    (path,) = bronze_layout.events_dir(workspace.data_dir).glob("*.parquet")
     assert pq.ParquetFile(path).metadata.row_group(0).column(0).compression == codec
 
 

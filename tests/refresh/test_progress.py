@@ -54,10 +54,16 @@ def test_error_events_are_kept_for_a_build_that_stops_early() -> None:
     assert progress.errors == ["Encountered an error:\nDisk full"]
 
 
-def test_rows_are_shown_on_a_terminal_only() -> None:
+def test_rows_are_counted_and_shown_on_a_terminal_only() -> None:
     live, quiet = io.StringIO(), io.StringIO()
-    rows = {"silver.a": 15_000, "gold.b": 3}
-    BuildProgress(live, "periodic", live=True).rows(rows)
-    BuildProgress(quiet, "periodic", live=False).rows(rows)
+    counted: list[str] = []
+
+    def count_rows() -> dict[str, int]:
+        counted.append("counted")
+        return {"silver.a": 15_000, "gold.b": 3}
+
+    BuildProgress(live, "periodic", live=True).rows(count_rows)
+    BuildProgress(quiet, "periodic", live=False).rows(count_rows)
     assert live.getvalue() == "periodic: rows: gold.b 3, silver.a 15,000\n"
     assert quiet.getvalue() == ""
+    assert counted == ["counted"]  # off a terminal the rows are not even counted

@@ -18,7 +18,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from bluesky_pipeline import bronze_layout
-from bluesky_pipeline.landing.bronze_writer import SCHEMA
+from bluesky_pipeline.bronze_layout import LIVE_SCHEMA
 from tests.pipeline import Workspace
 from tests.refresh.lines import junk, likes, not_objects
 from tests.reliability.processes import Child
@@ -54,7 +54,7 @@ def land_old_file(workspace: Workspace, lines: bytes, landed_at: datetime) -> No
     rows = lines.splitlines(keepends=True)
     table = pa.Table.from_arrays(
         [pa.array(rows, pa.binary()), pa.nulls(len(rows), pa.int64()), pa.array([landed_at] * len(rows))],
-        schema=SCHEMA,
+        schema=LIVE_SCHEMA,
     )
     pq.write_table(table, directory / bronze_layout.file_name(1))
 

@@ -14,15 +14,15 @@ from pathlib import Path
 
 import duckdb
 
+from bluesky_pipeline import bronze_layout
+from bluesky_pipeline.bronze_layout import events_dir
 from bluesky_pipeline.refresh.metric_files import METRICS
+from tests.pipeline import query_bronze
+from tests.rules import FAST_LIKER_MIN_LIKES
 
 METRIC_HEADERS = {metric.name: list(metric.header) for metric in METRICS}
 MINUTE_RE = re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d:00")
 COUNT_RE = re.compile(r"[1-9]\d*")
-
-
-def events_dir(data_dir: Path) -> Path:
-    return data_dir / "bronze" / "events"
 
 
 def committed_files(data_dir: Path) -> list[Path]:
@@ -37,7 +37,7 @@ def temp_files(data_dir: Path) -> list[Path]:
 
 
 def committed_seqs(data_dir: Path) -> list[int]:
-    return [int(path.stem.removeprefix("events-")) for path in committed_files(data_dir)]
+    return bronze_layout.committed_seqs(events_dir(data_dir))
 
 
 def unreadable_bronze_files(data_dir: Path, already_checked: set[Path] | None = None) -> list[str]:
@@ -61,13 +61,7 @@ def unreadable_bronze_files(data_dir: Path, already_checked: set[Path] | None = 
 
 def bronze_with_sizes(data_dir: Path) -> list[tuple[bytes, int | None]]:
     """(line, original_size) of every landed line, in landing order."""
-    pattern = events_dir(data_dir) / "events-*.parquet"
-    with duckdb.connect() as connection:
-        rows = connection.execute(
-            f"select line, original_size from read_parquet('{pattern}', filename = true, file_row_number = true) "
-            "order by filename, file_row_number"
-        ).fetchall()
-    return [(bytes(line), size) for line, size in rows]
+    return [(bytes(line), size) for line, size in query_bronze(data_dir, "select line, original_size")]
 
 
 def metric_file_problem(name: str, data: bytes) -> str | None:
@@ -91,8 +85,8 @@ def metric_row_problem(name: str, row: list[str]) -> str | None:
         return f"malformed row {row!r}"
     if name == "likes-per-minutes.csv" and not MINUTE_RE.fullmatch(row[0]):
         return f"not a minute: {row!r}"
-    if name == "fast-likers.csv" and int(row[1]) < 50:
-        return f"fast liker under 50 likes: {row!r}"
+    if name == "fast-likers.csv" and int(row[1]) < FAST_LIKER_MIN_LIKES:
+        return f"fast liker under {FAST_LIKER_MIN_LIKES} likes: {row!r}"
     return None
 
 

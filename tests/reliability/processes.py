@@ -27,6 +27,7 @@ class Child:
         *args: str,
         log_dir: Path,
         stdin: int | IO[bytes] | None = subprocess.PIPE,
+        env: dict[str, str] | None = None,
     ) -> None:
         log_dir.mkdir(parents=True, exist_ok=True)
         stem = f"{name}-{time.monotonic_ns()}"
@@ -38,7 +39,7 @@ class Child:
                 stdin=stdin,
                 stdout=out,
                 stderr=err,
-                env=child_environment(),
+                env=child_environment() | (env or {}),
                 cwd=REPO,
                 start_new_session=True,
             )

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from bluesky_pipeline import bronze_layout
 from bluesky_pipeline.refresh.dbt_build import PROJECT_DIR
 from tests.pipeline import REPO, Workspace, child_environment
 
@@ -32,11 +33,15 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Workspace:
 
 def dbt(workspace: Workspace, *args: str) -> tuple[subprocess.CompletedProcess[str], Path]:
     target = workspace.data_dir / "dbt" / "target-tests"
-    env = child_environment() | {
-        "BLUESKY_DATA_DIR": str(workspace.data_dir.resolve()),
-        "BLUESKY_BRONZE_THROUGH_SEQ": "1",
-        "DO_NOT_TRACK": "1",
-    }
+    env = (
+        child_environment()
+        | {
+            "BLUESKY_DATA_DIR": str(workspace.data_dir.resolve()),
+            "BLUESKY_BRONZE_THROUGH_SEQ": "1",
+            "DO_NOT_TRACK": "1",
+        }
+        | bronze_layout.sql_environment(workspace.data_dir)
+    )
     command = [str(Path(sys.executable).with_name("dbt")), *args]
     command += ["--project-dir", str(PROJECT_DIR), "--profiles-dir", str(PROJECT_DIR), "--target-path", str(target)]
     completed = subprocess.run(command, env=env, capture_output=True, text=True, check=False, timeout=600)
@@ -56,6 +61,9 @@ def test_dbt_unit_tests_pass(built: Workspace) -> None:
     }
     assert statuses == {
         "staging_checks_identifiers_by_their_atproto_syntax": "pass",
+        "staging_numbers_every_line_in_the_whole_input": "pass",
+        "stream_blocks_floor_at_the_newest_event_of_earlier_blocks": "pass",
+        "stream_blocks_carry_the_clock_across_refreshes": "pass",
         "dedup_counts_a_copy_once_within_the_window_full_build": "pass",
         "dedup_probes_the_window_history_incremental": "pass",
         "deduplicated_events_are_the_copies_that_count": "pass",

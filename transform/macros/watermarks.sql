@@ -3,7 +3,7 @@
 
     Each incremental model reads the rows of bronze files in (its watermark, bronze_through_seq()] and,
     in the same transaction as its insert, records that bound as its new watermark, with the stream
-    time there (the newest event time landed up to that file). A model that fails keeps its old
+    clock there (macros/stream_time.sql). A model that fails keeps its old
     watermark, so the next run finishes its job; upstream models always hold at least what their
     children have not read yet, since dbt runs a model only after its parents succeed.
 -#}
@@ -13,11 +13,15 @@
     create table if not exists silver.watermarks (
         model_name varchar primary key,
         through_seq bigint not null,
-        stream_at timestamp,
+        lines_through bigint,
+        newest_event_at timestamp,
+        stream_floor_at timestamp,
         updated_at timestamp not null
     );
     -- A warehouse made before stream times were recorded (run ./periodic --full-refresh once after).
-    alter table silver.watermarks add column if not exists stream_at timestamp;
+    alter table silver.watermarks add column if not exists lines_through bigint;
+    alter table silver.watermarks add column if not exists newest_event_at timestamp;
+    alter table silver.watermarks add column if not exists stream_floor_at timestamp;
 {% endmacro %}
 
 {#-
@@ -53,46 +57,16 @@
     {{ return(run_query(query).columns[0].values()[0] | int) }}
 {% endmacro %}
 
-{#- Post-hook: this model now holds everything up to bronze_through_seq, where the stream time is stream_clock(). -#}
+{#-
+    Post-hook: this model now holds everything up to bronze_through_seq, with the stream clock there
+    (macros/stream_time.sql, stream_clock_row).
+-#}
 {% macro save_watermark() %}
-    insert or replace into silver.watermarks (model_name, through_seq, stream_at, updated_at)
-    values ('{{ this.identifier }}', {{ bronze_through_seq() }}, {{ stream_clock() }}, current_timestamp::timestamp)
-{% endmacro %}
-
-{#-
-    The stream time at bronze_through_seq, as SQL: staging records it when it has read the batch, and
-    staging runs before every other model. In staging's own post-hook, its newest line's stream time.
--#}
-{% macro stream_clock() -%}
-    {%- if this.identifier == 'stg_bronze__lines' -%}
-        (select coalesce(max(stream_at), {{ watermark_stream_at() }}) from {{ this }})
-    {%- else -%}
-        (select stream_at from silver.watermarks where model_name = 'stg_bronze__lines')
-    {%- endif -%}
-{%- endmacro %}
-
-{#-
-    The stream time at this model's watermark (where its last run stopped), as a SQL timestamp
-    literal, or null before its first run.
--#}
-{% macro watermark_stream_at() %}
-    {%- if not starts_at_watermark() -%}
-        {{ return('null::timestamp') }}
-    {%- endif -%}
-    {%- set query -%}
-        select max(stream_at)::varchar from silver.watermarks where model_name = '{{ this.identifier }}'
-    {%- endset -%}
-    {%- set value = run_query(query).columns[0].values()[0] -%}
-    {{ return("null::timestamp" if value is none else "timestamp '" ~ value ~ "'") }}
-{% endmacro %}
-
-{#- The stream time at bronze_through_seq, once staging has run, as a SQL timestamp literal (null: no event yet). -#}
-{% macro stream_clock_literal() %}
-    {%- if not execute -%}
-        {{ return('null::timestamp') }}
-    {%- endif -%}
-    {%- set value = run_query("select max(stream_at)::varchar from silver.watermarks where model_name = 'stg_bronze__lines'").columns[0].values()[0] -%}
-    {{ return("null::timestamp" if value is none else "timestamp '" ~ value ~ "'") }}
+    insert or replace into silver.watermarks
+        (model_name, through_seq, lines_through, newest_event_at, stream_floor_at, updated_at)
+    select '{{ this.identifier }}', {{ bronze_through_seq() }}, lines_through, newest_event_at, stream_floor_at,
+        current_timestamp::timestamp
+    from ({{ stream_clock_row() }}) as clock
 {% endmacro %}
 
 {#- The filter selecting this run's batch of an upstream model with a file_seq column. -#}
@@ -137,24 +111,25 @@
 
 {#-
     Pre-hook of int_event_copies_tracked: copies whose stream time is more than the dedup window
-    behind the stream time at the model's watermark can never make a later copy a repeat.
+    behind the stream floor at the model's watermark can never make a later copy a repeat (every
+    later line's stream time is at least that floor).
 -#}
 {% macro forget_copies_behind_the_dedup_window() %}
     {%- if execute and is_incremental() -%}
         delete from {{ this }}
-        where stream_at < {{ watermark_stream_at() }} - interval '{{ var("dedup_window_hours") }} hours'
+        where stream_at < {{ stream_clock().floor_at }} - interval '{{ var("dedup_window_hours") }} hours'
     {%- endif -%}
 {% endmacro %}
 
 {#-
     Pre-hook of int_likes_extracted: a like that is not late (at most like_lateness_hours behind the
-    stream) has its fast-liker window within the fast-liker window of its own time, so likes further
-    back than both, from the stream time at the model's watermark, are never read again.
+    stream) reads only the likes within one fast-liker window of its own time, so likes further back
+    than both from the stream floor at the model's watermark are never read again.
 -#}
 {% macro forget_likes_behind_the_lateness_horizon() %}
     {%- if execute and is_incremental() -%}
         delete from {{ this }}
-        where liked_at < {{ watermark_stream_at() }}
+        where liked_at < {{ stream_clock().floor_at }}
             - interval '{{ var("like_lateness_hours") }} hours'
             - interval '{{ var("fast_liker_window_seconds") }} seconds'
     {%- endif -%}

@@ -1,38 +1,50 @@
--- For the events of this run's batch: two counted copies of one event are more than the dedup
--- window apart, and every repeat has an earlier copy at most the window before it.
+-- For the events of this run's batch: a copy is counted exactly when no earlier copy of its event
+-- (in the window's history or the batch) has a stream time at most the dedup window before its own.
 {%- set window = "interval '" ~ var('dedup_window_hours') ~ " hours'" %}
 
 with
 
-copies as (
+copies as not materialized (
     select * from {{ ref('int_event_copies_tracked') }}
 ),
 
-batch_keys as (
-    select distinct event_key from copies
-    where {{ tested_batch() }}
-),
-
-ordered as (
+batch as (
     select
         event_key,
         file_seq,
         line_no,
         is_counted,
-        stream_at,
-        lag(stream_at) over (partition by event_key order by file_seq, line_no) as previous_copy_at,
-        max(case when is_counted then stream_at end) over (
-            partition by event_key order by file_seq, line_no rows between unbounded preceding and 1 preceding
-        ) as previous_counted_at
+        stream_at
     from copies
-    where event_key in (select batch_keys.event_key from batch_keys)
+    where {{ tested_batch() }}
+),
+
+history as (
+    -- The newest copy before the batch of each of its events (only the columns needed are read).
+    select
+        event_key,
+        max(stream_at) as stream_at
+    from copies
+    where not ({{ tested_batch() }}) and event_key in (select batch.event_key from batch)
+    group by event_key
+),
+
+judged as (
+    select
+        batch.is_counted,
+        batch.stream_at,
+        greatest(
+            history.stream_at,
+            max(batch.stream_at) over (
+                partition by batch.event_key
+                order by batch.file_seq, batch.line_no
+                rows between unbounded preceding and 1 preceding
+            )
+        ) as newest_earlier_copy_at
+    from batch
+    left join history on batch.event_key = history.event_key
 )
 
 select *
-from ordered
-where
-    {{ tested_batch() }}
-    and (
-        (is_counted and stream_at - previous_counted_at <= {{ window }})
-        or (not is_counted and (previous_copy_at is null or stream_at - previous_copy_at > {{ window }}))
-    )
+from judged
+where is_counted != (newest_earlier_copy_at is null or newest_earlier_copy_at < stream_at - {{ window }})

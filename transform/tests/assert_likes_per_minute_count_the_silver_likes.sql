@@ -27,11 +27,11 @@ silver_minutes as (
 ),
 
 held_whole as (
-    -- Silver forgets likes before (stream time at its last run - horizon - one fast-liker window);
-    -- the stream time now is at least that, so minutes from here back to that are whole.
+    -- Silver forgets likes before (stream floor at its last run - horizon - one fast-liker window);
+    -- the stream floor now is at least that, so the minutes from there on are whole.
     select * from silver_minutes
     where
-        minute_at >= {{ stream_clock_literal() }}
+        minute_at >= {{ current_stream_clock().floor_at }}
         - interval '{{ var("like_lateness_hours") }} hours'
         - interval '{{ var("fast_liker_window_seconds") }} seconds'
 )

@@ -12,7 +12,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
 import numpy as np
 import pyarrow as pa
@@ -25,12 +25,6 @@ Compression = Literal["zstd", "snappy", "lz4", "none"]
 # zstd's fast mode: compresses about twice as fast as level 1 here (landing 10-20% faster), for files
 # about 47% larger (README, Performance).
 DEFAULT_ZSTD_LEVEL = -3
-FIELDS: list[pa.Field[Any]] = [
-    pa.field(bronze_layout.LINE_COLUMN, pa.binary(), nullable=False),
-    pa.field(bronze_layout.ORIGINAL_SIZE_COLUMN, pa.int64()),
-    pa.field(bronze_layout.LANDED_AT_COLUMN, pa.timestamp("us", tz="UTC"), nullable=False),
-]
-SCHEMA = pa.schema(FIELDS)
 
 
 class BronzeWriterError(Exception):
@@ -68,8 +62,11 @@ class BronzeWriter:
             raise BronzeWriterError(f"cannot create {self.directory}: {error.strerror}") from None
         self._lock = _lock_directory(self.directory)
         self._remove_stale_temp_files()
-        seqs = bronze_layout.committed_seqs(self.directory)
-        self._next_seq = (seqs[-1] + 1) if seqs else 1
+        try:
+            # Above every seq ever used: compaction and quarantine take files out of this directory.
+            self._next_seq = bronze_layout.next_seq(data_dir)
+        except bronze_layout.BronzeLayoutError as error:
+            raise BronzeWriterError(str(error)) from None
         self._compression = compression
         self._level = DEFAULT_ZSTD_LEVEL if level is None and compression == "zstd" else level
         self._max_in_flight = workers
@@ -172,7 +169,7 @@ def _to_table(batch: LineBatch, landed_at: datetime) -> pa.Table:
     else:
         original_sizes = pa.nulls(count, type=pa.int64())
     landed = pa.array(np.full(count, np.datetime64(landed_at.replace(tzinfo=None), "us")), pa.timestamp("us", tz="UTC"))
-    return pa.Table.from_arrays([lines, original_sizes, landed], schema=SCHEMA)
+    return pa.Table.from_arrays([lines, original_sizes, landed], schema=bronze_layout.LIVE_SCHEMA)
 
 
 def _lock_directory(directory: Path) -> int:

@@ -19,8 +19,10 @@ from pathlib import Path
 import duckdb
 
 from bluesky_pipeline import bronze_layout
+from bluesky_pipeline.bronze_layout import BronzeLayoutError
 from bluesky_pipeline.cli_support import ArgumentParser, CliError, data_dir_argument, metrics_dir_argument
-from bluesky_pipeline.refresh import follow, snapshot, status, warehouse
+from bluesky_pipeline.refresh import compaction, follow, snapshot, status, warehouse
+from bluesky_pipeline.refresh.bronze_check import QuarantinedFile, check_bronze
 from bluesky_pipeline.refresh.bronze_scan import BronzeScan, gap_warning, scan_bronze
 from bluesky_pipeline.refresh.dbt_build import (
     BuildResult,
@@ -47,6 +49,7 @@ examples:
   ./periodic --full-refresh       rebuild silver and gold from every bronze file
   ./periodic --status             last refresh, lag, files waiting, rejected lines (never waits)
   ./periodic --freshness          dbt source freshness on bronze (waits for a running refresh)
+  ./periodic --no-compact         refresh only, without this run's bronze compaction step
 
 Safe to run while ./handle-stream is landing events: only ./periodic opens the warehouse.
 A second ./periodic exits at once saying a refresh is already running (or waits, with --wait).
@@ -55,6 +58,12 @@ reads what landed meanwhile; a second signal abandons it, which the next run red
 Every run is recorded in ops.periodic_runs; after each run the marts, the run records and the
 rejected lines are published to <data-dir>/snapshot.duckdb: query it with ./query, any time.
 dbt's log: <data-dir>/dbt/logs/dbt.log.
+
+After a successful refresh, one compaction step merges small bronze files that every model has read
+(data/bronze/events/) into one file in data/bronze/compacted/: at most BLUESKY_COMPACT_MAX_FILES
+files (default 3600) and BLUESKY_COMPACT_MAX_MB of them (default 320). The summary line says when it
+ran; --no-compact skips it. A bronze file that is damaged or not bronze is moved to
+data/bronze/quarantine/, named in an error line, and the refresh goes on with the others.
 """
 
 
@@ -67,6 +76,7 @@ def build_parser() -> ArgumentParser:
     data_dir_argument(parser)
     metrics_dir_argument(parser)
     parser.add_argument("--wait", action="store_true", help="wait for a running refresh instead of exiting")
+    parser.add_argument("--no-compact", action="store_true", help="skip this run's bronze compaction step")
     mode = parser.add_mutually_exclusive_group()
     mode.add_argument(
         "--full-refresh",
@@ -109,9 +119,11 @@ def main(argv: Sequence[str]) -> int:
         elif args.freshness:
             code = _freshness(data_dir, lock)
         elif args.follow:
-            code = _follow(data_dir, args.metrics_dir, lock)
+            code = _follow(data_dir, args.metrics_dir, lock, compact=not args.no_compact)
         else:
-            code = _refresh(data_dir, args.metrics_dir, lock, full_refresh=args.full_refresh)
+            code = _refresh(
+                data_dir, args.metrics_dir, lock, full_refresh=args.full_refresh, compact=not args.no_compact
+            )
     return code
 
 
@@ -149,6 +161,9 @@ class Refresh:
     result: BuildResult = field(default_factory=BuildResult)
     counts: warehouse.BatchCounts = field(default_factory=warehouse.BatchCounts)
     failures: list[str] = field(default_factory=list)
+    quarantined: list[QuarantinedFile] = field(default_factory=list)
+    read_through: int = 0  # what every model has read once dbt ran: compaction may merge up to there
+    notes: list[str] = field(default_factory=list)  # for the summary: quarantine, compaction
 
     def record(self) -> warehouse.RunRecord:
         result = self.result
@@ -163,23 +178,36 @@ class Refresh:
             tests_failed=result.tests_failed,
             tests_warned=result.tests_warned,
             warnings=tuple(result.warnings),
-            message="; ".join(self.failures),
+            message="; ".join([file.describe() for file in self.quarantined] + self.failures),
+            quarantined_files=len(self.quarantined),
         )
 
 
-def _refresh(data_dir: Path, metrics_dir: Path, lock: RefreshLock, *, full_refresh: bool) -> int:
+def _refresh(data_dir: Path, metrics_dir: Path, lock: RefreshLock, *, full_refresh: bool, compact: bool) -> int:
     started = time.monotonic()
+    limits = _recover_compaction(data_dir)
     scan = _scan_bronze(data_dir)
     if scan is None:
         return 0
     _check_metrics_dir(metrics_dir)
     refresh = Refresh(started_at=datetime.now(UTC), scan=scan)
     progress = BuildProgress(sys.stderr, PROG, live=sys.stderr.isatty())
-    _run_steps(
-        data_dir, metrics_dir, refresh, lock=lock, progress=progress, build_step=build, full_refresh=full_refresh
+    compaction_error = _run_steps(
+        data_dir,
+        metrics_dir,
+        refresh,
+        lock=lock,
+        progress=progress,
+        build_step=build,
+        full_refresh=full_refresh,
+        limits=limits if compact else None,
     )
     print(_summary(refresh, time.monotonic() - started, metrics_dir))
-    return _report_failures(refresh)
+    code = _report_failures(refresh)
+    if compaction_error:
+        print(f"{PROG}: error: {compaction_error}", file=sys.stderr)
+        code = 1
+    return code
 
 
 def _run_steps(
@@ -191,18 +219,24 @@ def _run_steps(
     progress: BuildProgress,
     build_step: BuildStep,
     full_refresh: bool,
-) -> None:
-    """The steps of every refresh, one-shot or followed: batch start, build, export, publish, record."""
+    limits: compaction.CompactionLimits | None,
+) -> str | None:
+    """The steps of every refresh, one-shot or followed: batch start, quarantine, build, export, publish,
+    record, then a compaction step unless `limits` is None; the compaction's error, if any."""
     refresh.after_seq = _batch_start(data_dir, refresh, full_refresh=full_refresh)
     if not refresh.failures:
+        _quarantine_bad_files(data_dir, refresh)
         _build(data_dir, refresh, lock, progress, build_step, full_refresh=full_refresh)
     _finish(data_dir, metrics_dir, refresh, progress, full_refresh=full_refresh)
+    # After the run is recorded: a step cut short (kill -9) costs only the step, which the next run redoes.
+    return _compact(data_dir, refresh, limits) if limits is not None and not refresh.failures else None
 
 
-def _follow(data_dir: Path, metrics_dir: Path, lock: RefreshLock) -> int:
+def _follow(data_dir: Path, metrics_dir: Path, lock: RefreshLock, *, compact: bool) -> int:
     """./periodic --follow: the refresh above whenever bronze files land, with dbt loaded once."""
     dbt = WarmDbt(data_dir)
     report = FollowReport(sys.stdout, sys.stderr, PROG)
+    limits = _recover_compaction(data_dir)  # later steps are finished or undone by this process itself
 
     def load() -> None:
         try:
@@ -218,22 +252,72 @@ def _follow(data_dir: Path, metrics_dir: Path, lock: RefreshLock) -> int:
         except MetricsDirError as error:
             refresh.failures.append(str(error))  # no build, but the failed run is recorded and published
         progress = BuildProgress(report.progress_sink(), PROG, live=False)
-        _run_steps(
-            data_dir, metrics_dir, refresh, lock=lock, progress=progress, build_step=dbt.build, full_refresh=False
-        )
+        try:
+            compaction_error = _run_steps(
+                data_dir,
+                metrics_dir,
+                refresh,
+                lock=lock,
+                progress=progress,
+                build_step=dbt.build,
+                full_refresh=False,
+                limits=limits if compact else None,
+            )
+        except CliError as error:  # the bronze files could not be checked: this refresh fails, the next tries
+            refresh.failures.append(str(error))
+            compaction_error = None
         seconds = time.monotonic() - started
         counts = refresh.counts
+        compaction_lines = [f"{PROG}: error: {compaction_error}"] if compaction_error else []
         return RefreshOutcome(
-            through_seq=scan.through_seq,
+            through_seq=refresh.scan.through_seq,
             events=counts.events,
             new_events=counts.new_events,
             rejected=counts.rejected,
             seconds=seconds,
             summary=_summary(refresh, seconds, metrics_dir),
-            failure_lines=tuple(_failure_lines(refresh)),
+            failure_lines=(*_failure_lines(refresh), *compaction_lines),
         )
 
     return follow.follow(data_dir, load, refresh_step, report)
+
+
+def _recover_compaction(data_dir: Path) -> compaction.CompactionLimits:
+    """The compaction settings, once a step cut short by the last run is finished or undone."""
+    try:
+        limits = compaction.CompactionLimits.from_environment()
+        compaction.recover(data_dir)
+    except (compaction.CompactionError, BronzeLayoutError) as error:
+        raise CliError(str(error)) from None
+    except OSError as error:
+        raise CliError(f"cannot finish the last compaction step in {data_dir}: {error.strerror}") from None
+    return limits
+
+
+def _quarantine_bad_files(data_dir: Path, refresh: Refresh) -> None:
+    """Check the bronze files this refresh is about to read; one error line per file quarantined."""
+    try:
+        checked = check_bronze(data_dir, refresh.after_seq)
+    except BronzeLayoutError as error:
+        raise CliError(str(error)) from None
+    except OSError as error:
+        raise CliError(f"cannot check the bronze files in {data_dir}: {error.strerror}") from None
+    for quarantined in checked.quarantined:
+        print(f"{PROG}: error: {quarantined.describe()}", file=sys.stderr)
+    if checked.quarantined:
+        refresh.notes.append(f"{len(checked.quarantined)} bronze file(s) quarantined")
+    refresh.scan, refresh.quarantined = checked.scan, checked.quarantined
+
+
+def _compact(data_dir: Path, refresh: Refresh, limits: compaction.CompactionLimits) -> str | None:
+    """One compaction step of what every model has read, noted for the summary; its error, if any."""
+    try:
+        step = compaction.compact_once(data_dir, refresh.read_through, limits)
+    except compaction.CompactionError as error:
+        return str(error)
+    if step:
+        refresh.notes.append(step.describe())
+    return None
 
 
 def _scan_bronze(data_dir: Path) -> BronzeScan | None:
@@ -297,9 +381,10 @@ def _finish(
             through = refresh.scan.through_seq if succeeded else refresh.after_seq
             refresh.counts = warehouse.batch_counts(connection, refresh.after_seq, through)
             if succeeded:
-                progress.rows(warehouse.batch_rows(connection, refresh.after_seq, refresh.scan.through_seq))
+                progress.rows(lambda: warehouse.batch_rows(connection, refresh.after_seq, refresh.scan.through_seq))
                 _export(connection, metrics_dir, refresh)
             _publish(connection, data_dir, refresh, refreshed=succeeded, rebuild=full_refresh)
+            refresh.read_through = compaction.readable_through(connection)
             warehouse.record_run(connection, refresh.record())
     except duckdb.Error as error:
         if not refresh.failures:
@@ -357,7 +442,7 @@ def _summary(refresh: Refresh, seconds: float, metrics_dir: Path) -> str:
         tests += f", {len(result.warnings)} warned ({', '.join(result.warnings)})"
     return (
         f"{PROG}: {counts.new_events:,} new events ({repeats:,} repeats), {counts.rejected:,} rejected lines, "
-        f"{counts.blank:,} blank; data tests {tests}; {seconds:.1f} s"
+        f"{counts.blank:,} blank; data tests {tests}; {''.join(note + '; ' for note in refresh.notes)}{seconds:.1f} s"
         + ("" if refresh.failures else f"; metrics in {metrics_dir}/")
     )
 

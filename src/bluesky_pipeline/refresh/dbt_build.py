@@ -27,6 +27,7 @@ from pathlib import Path
 from types import FrameType
 from typing import IO, Protocol
 
+from bluesky_pipeline import bronze_layout
 from bluesky_pipeline.cli_support import DATA_DIR_ENV
 from bluesky_pipeline.refresh.progress import BuildProgress
 
@@ -190,7 +191,7 @@ def _environment(data_dir: Path, through_seq: int) -> dict[str, str]:
         DATA_DIR_ENV: str(data_dir.resolve()),
         THROUGH_SEQ_ENV: str(through_seq),
         "DO_NOT_TRACK": "1",
-    }
+    } | bronze_layout.sql_environment(data_dir)  # the bronze paths and patterns, defined once
 
 
 def describe_crash(how: str, output: list[str], data_dir: Path) -> str:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import threading
 import time
+from collections.abc import Callable
 from typing import Any, Protocol
 
 LOG_INTERVAL_S = 30.0
@@ -74,9 +75,11 @@ class BuildProgress:
                 if self._live and self._worth_a_line(name, data):
                     self._say(self._finished_line(name, data))
 
-    def rows(self, rows: dict[str, int]) -> None:
-        """On a terminal, after the build: each table's rows of this batch (dbt-duckdb reports none itself)."""
+    def rows(self, count_rows: Callable[[], dict[str, int]]) -> None:
+        """On a terminal, after the build: each table's rows of this batch (dbt-duckdb reports none itself).
+        Counted only then: a refresh under `watch` does not pay for them."""
         if self._live:
+            rows = count_rows()
             self._say("rows: " + ", ".join(f"{table} {count:,}" for table, count in sorted(rows.items())))
 
     def tick(self) -> None:

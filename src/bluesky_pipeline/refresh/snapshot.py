@@ -187,8 +187,10 @@ def _publish_data(
     landed = connection.execute(
         f"select max(landed_at) from {warehouse.TRANSIT_ALIAS}.silver.{warehouse.STAGING_MODEL} where {batch}"
     ).fetchone()
+    # The newest event time landed so far: the stream clock recorded with int_stream_blocks' watermark.
     events = connection.execute(
-        f"select max(event_at) from {source}.silver.int_events_deduplicated where {batch}"
+        f"select max(newest_event_at) from {source}.silver.watermarks where model_name = ?",
+        [warehouse.STREAM_CLOCK_MODEL],
     ).fetchone()
     rejected = connection.execute(f"select count(*) from {source}.{REJECTED_TABLE} where {batch}").fetchone()
     assert landed is not None

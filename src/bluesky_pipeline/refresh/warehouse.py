@@ -18,6 +18,7 @@ WAREHOUSE_FILE = "warehouse.duckdb"
 TRANSIT_FILE = "transit.duckdb"
 TRANSIT_ALIAS = "transit"
 STAGING_MODEL = "stg_bronze__lines"
+STREAM_CLOCK_MODEL = "int_stream_blocks"  # its watermark row holds the newest event time landed (stream_time.sql)
 
 
 @dataclass(frozen=True)
@@ -44,6 +45,7 @@ class RunRecord:
     tests_warned: int
     warnings: tuple[str, ...]  # names of the data tests that warned
     message: str
+    quarantined_files: int = 0  # bronze files found damaged or foreign and moved aside
 
     def row(self) -> dict[str, object]:
         """The record as ops.periodic_runs columns (times as naive UTC, like every `_at` column)."""
@@ -64,6 +66,7 @@ class RunRecord:
             "tests_warned": self.tests_warned,
             "warnings": list(self.warnings),
             "message": self.message,
+            "quarantined_files": self.quarantined_files,
         }
 
 
@@ -85,6 +88,7 @@ RUN_COLUMNS = (
     ("message", "varchar", "one line per failure, separated by '; ' (empty on success)"),
     ("tests_warned", "integer", "data tests that warned"),
     ("warnings", "varchar[]", "names of the data tests that warned"),
+    ("quarantined_files", "bigint", "bronze files found damaged or foreign and moved to data/bronze/quarantine/"),
 )
 RUNS_TABLE = "ops.periodic_runs"
 
@@ -151,27 +155,32 @@ def staged_through(connection: duckdb.DuckDBPyConnection) -> int:
 
 
 def batch_rows(connection: duckdb.DuckDBPyConnection, after_seq: int, through_seq: int) -> dict[str, int]:
-    """Rows of every silver and gold table: those from bronze files (after_seq, through_seq] where the
-    table has a file_seq (read by zonemaps: the batch's row groups only), else all of them (DuckDB's count)."""
+    """Rows of every silver and gold table (staging's in the transit database too): those from bronze
+    files (after_seq, through_seq] where the table has a file_seq (read by zonemaps: the batch's row
+    groups only), else all of them (DuckDB's count). Keyed by schema.table, as dbt names them."""
     tables = connection.execute(
-        """
+        f"""
         select
+            tables.database_name,
             tables.schema_name || '.' || tables.table_name,
             tables.estimated_size,
             count(columns.column_name) > 0
         from duckdb_tables() as tables
         left join duckdb_columns() as columns
             on columns.table_oid = tables.table_oid and columns.column_name = 'file_seq'
-        where tables.database_name = current_database() and tables.schema_name in ('silver', 'gold')
+        where
+            tables.database_name in (current_database(), '{TRANSIT_ALIAS}')
+            and tables.schema_name in ('silver', 'gold')
         group by all
-        order by 1
+        order by 2
         """
     ).fetchall()
     rows = {}
-    for table, size, has_file_seq in tables:
+    for database, table, size, has_file_seq in tables:
         batch = (
             connection.execute(
-                f"select count(*) from {table} where file_seq > ? and file_seq <= ?", [after_seq, through_seq]
+                f"select count(*) from {database}.{table} where file_seq > ? and file_seq <= ?",
+                [after_seq, through_seq],
             ).fetchone()
             if has_file_seq
             else None

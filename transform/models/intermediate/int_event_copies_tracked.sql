@@ -5,20 +5,26 @@
 ) }}
 
 -- Every copy of every event (repo, path, action) landed within the dedup window, in landing order,
--- with its stream time and whether it counts. A copy is a repeat when the latest earlier copy of the
--- same event landed at most dedup_window_hours of stream time before it; otherwise it counts. Copies
--- further back can never make a later copy a repeat, so they are forgotten (the pre-hook).
+-- with its stream time and whether it counts. A copy is a repeat when an earlier copy of the same
+-- event has a stream time at most dedup_window_hours before its own (or after it); otherwise it
+-- counts. Copies further back can never make a later copy a repeat, so they are forgotten (the
+-- pre-hook).
 
 with
 
 events as (
     select
-        file_seq,
-        line_no,
-        event_key,
-        stream_at
-    from {{ ref('stg_bronze__lines') }}
-    where line_kind = 'event' and {{ in_batch() }}
+        staged.file_seq,
+        staged.line_no,
+        staged.event_key,
+        {{ stream_time('staged.event_at', 'blocks.floor_at') }} as stream_at
+    from {{ ref('stg_bronze__lines') }} as staged
+    inner join {{ ref('int_stream_blocks') }} as blocks
+        on staged.line_ordinal // {{ var('stream_time_block_lines') }} = blocks.block_no
+    where
+        staged.line_kind = 'event' and {{ in_batch('staged.file_seq') }}
+        -- The batch's blocks only, as a constant (zonemaps skip the older ones).
+        and blocks.block_no >= {{ stream_clock().lines_through // var('stream_time_block_lines') }}
 ),
 
 -- Copies are rare, so the batch is not sorted or partitioned whole: the keys seen more than once are
@@ -41,7 +47,7 @@ repeated_in_batch as (
 
 {% if is_incremental() %}
 seen_before as (
-    -- The window's history, probed with the batch's keys only: for each, its latest earlier copy.
+    -- The window's history, probed with the batch's keys only: for each, its newest earlier copy.
     select
         event_key,
         max(stream_at) as stream_at
@@ -65,8 +71,12 @@ with_previous as (
     select
         copies.file_seq,
         copies.line_no,
-        coalesce(
-            lag(copies.stream_at) over (partition by copies.event_key order by copies.file_seq, copies.line_no),
+        greatest(
+            max(copies.stream_at) over (
+                partition by copies.event_key
+                order by copies.file_seq, copies.line_no
+                rows between unbounded preceding and 1 preceding
+            ),
             {{ 'seen_before.stream_at' if is_incremental() else 'null' }}
         ) as previous_copy_at
     from copies

@@ -23,6 +23,7 @@ final as (
     select
         events.file_seq,
         events.line_no,
+        events.line_ordinal,
         events.landed_at,
         events.event_key,
         events.repo,
@@ -30,7 +31,6 @@ final as (
         events.record_key,
         events.action,
         events.event_at,
-        events.stream_at,
         events.subject_uri,
         events.post_text,
         events.post_languages,

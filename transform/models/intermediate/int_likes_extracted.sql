@@ -16,16 +16,25 @@ events as (
     where collection = 'app.bsky.feed.like' and action = 'create' and {{ in_batch() }}
 ),
 
+blocks as (
+    -- The batch's blocks of stream time only, as a constant (zonemaps skip the older ones).
+    select * from {{ ref('int_stream_blocks') }}
+    where block_no >= {{ stream_clock().lines_through // var('stream_time_block_lines') }}
+),
+
 final as (
     select
-        file_seq,
-        repo as liker_did,
-        event_at as liked_at,
-        case when {{ is_post_uri('subject_uri') }} then subject_uri end as post_uri,
-        -- A like landing further behind the stream than the horizon counts in its minute, but not
-        -- in fast likers: the likes around it may already be forgotten.
-        event_at < stream_at - interval '{{ var("like_lateness_hours") }} hours' as is_late
+        events.file_seq,
+        events.repo as liker_did,
+        events.event_at as liked_at,
+        case when {{ is_post_uri('events.subject_uri') }} then events.subject_uri end as post_uri,
+        -- A like further behind its stream time than the horizon counts in its minute, but not in
+        -- fast likers: the likes around it may already be forgotten. (Its stream time is its block's
+        -- floor or its own time, so this compares the like with its block's floor.)
+        events.event_at < {{ stream_time('events.event_at', 'blocks.floor_at') }}
+        - interval '{{ var("like_lateness_hours") }} hours' as is_late
     from events
+    inner join blocks on events.line_ordinal // {{ var('stream_time_block_lines') }} = blocks.block_no
 )
 
 select * from final

@@ -1,4 +1,5 @@
 {{ config(materialized='incremental', post_hook="{{ save_watermark() }}") }}
+-- depends_on: {{ ref('int_stream_blocks') }}
 
 -- The dead-letter store: every rejected line, its reason and its bytes as received.
 

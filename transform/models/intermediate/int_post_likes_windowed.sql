@@ -6,7 +6,7 @@
 ) }}
 
 -- For each post, its likes in the trending window: the trending_window_minutes of event time that
--- end at the stream time (the newest event seen, of any kind), (stream - window, stream]. Kept as
+-- end at the newest event seen (of any kind), (newest - window, newest]. Kept as
 -- it slides: a refresh adds the batch's likes that fall in the new window and takes away the earlier
 -- likes that the window has moved past, so it reads the batch and the slice the window left, never
 -- an hour of likes.
@@ -15,8 +15,8 @@
     {{ exceptions.raise_compiler_error("like_lateness_hours must cover trending_window_minutes: the likes leaving the window must still be in silver") }}
 {%- endif %}
 {%- set window = "interval '" ~ var('trending_window_minutes') ~ " minutes'" %}
-{%- set window_end = stream_clock_literal() %}
-{%- set previous_end = watermark_stream_at() %}
+{%- set window_end = current_stream_clock().newest_at %}
+{%- set previous_end = stream_clock().newest_at %}
 
 with
 

@@ -10,9 +10,8 @@
 -- every model that reads it has read it, in the transit database that ./periodic deletes once they
 -- all have: silver keeps no second copy of bronze. (A transaction writes one database, so staging's
 -- watermark is saved after its insert commits; the pre-hook makes a batch staged twice harmless.)
--- Each event also gets its stream time: the newest event time landed up to and including it, in
--- landing order (file, then line). It depends on the input alone, so the windows measured on it
--- (deduplication, like lateness) give the same results however the input was split.
+-- Each line also gets its place in the whole input (line_ordinal), from which int_stream_blocks
+-- measures stream time.
 
 {#- The JSON fields read from each line, parsed in one pass: a new field is one entry here. -#}
 {%- set fields = {
@@ -29,20 +28,39 @@
 
 with
 
-bronze as (
-    -- file_seq, line_no, landed_at, line, original_size of the bronze files in the batch.
+bronze as not materialized (
+    -- file_seq, line_no, landed_at, line, original_size of the bronze files in the batch. Read twice,
+    -- the second time for the files' line counts only (no column of the lines themselves).
     select * from {{ bronze_lines(source('bronze', 'events'), watermark(), bronze_through_seq()) }}
+),
+
+file_starts as (
+    -- Where each file's lines start in the whole input, from where staging's watermark stopped.
+    select
+        file_seq,
+        {{ stream_clock().lines_through }} + coalesce(
+            sum(line_count) over (order by file_seq rows between unbounded preceding and 1 preceding), 0
+        ) as first_line_ordinal
+    from (
+        select
+            file_seq,
+            count(*) as line_count
+        from bronze
+        group by file_seq
+    ) as file_lines
 ),
 
 decoded as (
     select
-        file_seq,
-        line_no,
-        original_size,
-        line as raw_line,
-        landed_at at time zone 'UTC' as landed_at,
-        try(decode(line)) as line_text
+        bronze.file_seq,
+        bronze.line_no,
+        file_starts.first_line_ordinal + bronze.line_no as line_ordinal,
+        bronze.original_size,
+        bronze.line as raw_line,
+        bronze.landed_at at time zone 'UTC' as landed_at,
+        try(decode(bronze.line)) as line_text
     from bronze
+    inner join file_starts on bronze.file_seq = file_starts.file_seq
 ),
 
 parsed as (
@@ -140,46 +158,11 @@ classified as (
     from judged
 ),
 
-file_newest as (
-    select
-        file_seq,
-        max(event_at) filter (where line_kind = 'event') as newest_at
-    from classified
-    group by file_seq
-),
-
-file_clocks as (
-    select
-        file_seq,
-        greatest(
-            {{ watermark_stream_at() }},
-            max(newest_at) over (order by file_seq rows between unbounded preceding and 1 preceding)
-        ) as stream_at_before
-    from file_newest
-),
-
-timed as (
-    select
-        classified.*,
-        case
-            when classified.line_kind = 'event'
-                then greatest(
-                    file_clocks.stream_at_before,
-                    max(case when classified.line_kind = 'event' then classified.event_at end) over (
-                        partition by classified.file_seq
-                        order by classified.line_no
-                        rows between unbounded preceding and current row
-                    )
-                )
-        end as stream_at
-    from classified
-    inner join file_clocks on classified.file_seq = file_clocks.file_seq
-),
-
 final as (
     select
         file_seq,
         line_no,
+        line_ordinal,
         landed_at,
         line_kind,
         reject_reason,
@@ -193,13 +176,12 @@ final as (
         case when line_kind = 'event' then record_key end as record_key,
         case when line_kind = 'event' then action end as action,
         case when line_kind = 'event' then event_at end as event_at,
-        stream_at,
         -- The record fields the marts use (the whole record stays in bronze).
         case when line_kind = 'event' then coalesce(subject_uri_json, record_uri_json) ->> '$' end as subject_uri,
         case when line_kind = 'event' then post_text_json ->> '$' end as post_text,
         case when line_kind = 'event' then post_languages_json end as post_languages,
         case when line_kind = 'event' then post_facets_json end as post_facets
-    from timed
+    from classified
 )
 
 select * from final
