@@ -23,6 +23,18 @@ from tests.reliability.progress_points import DbtLog, export_started
 pytestmark = pytest.mark.reliability
 
 
+def open_when_free(database: Path, timeout_s: float = 30.0) -> duckdb.DuckDBPyConnection:
+    """A read-only connection, tried until no one holds the database (or the deadline: the error)."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            return duckdb.connect(str(database), read_only=True)
+        except duckdb.IOException:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
+
+
 def halves(lines: list[bytes]) -> tuple[bytes, bytes]:
     half = len(lines) // 2
     return b"".join(lines[:half]), b"".join(lines[half:])
@@ -111,8 +123,9 @@ def test_a_reader_holding_the_warehouse_fails_refreshes_which_keep_the_last_good
     follow = Follow(workspace)
     follow.wait_until_current()
     good = workspace.metrics()
-    # Between refreshes --follow holds nothing of the warehouse open: a reader can open it (and so block it).
-    with duckdb.connect(str(workspace.data_dir / "warehouse.duckdb"), read_only=True):
+    # Between refreshes --follow holds nothing of the warehouse open: a reader can open it (and so block it)
+    # once the refresh's last step (after the publish: compaction) is done.
+    with open_when_free(workspace.data_dir / "warehouse.duckdb"):
         workspace.land(second)
         follow.wait_until(lambda: "refresh failed" in follow.child.stderr(), "a failed refresh")
         assert "periodic: error: cannot open the warehouse in " in follow.child.stderr()
