@@ -56,7 +56,7 @@ def test_a_signal_during_a_refresh_lets_it_finish_then_exits_0_with_the_metrics_
     assert workspace.metrics() == reference_metrics
     assert published_through(workspace.data_dir) == last_seq(workspace)
     assert follow.child.stderr().splitlines()[-2:] == [
-        f"periodic: {sig.name}: stopping after one last refresh of what has landed (again: at once)",
+        f"periodic: {sig.name}: stopping once what has landed is refreshed (again: at once)",
         "periodic: stopped",
     ]
 

@@ -83,7 +83,7 @@ class _FollowLoop:
                 watch.wait(self._wait_s(), also=[stop.fd])
                 stop.drain()
                 report.tick()
-            report.say(f"{stop.signal_name}: stopping after one last refresh of what has landed (again: at once)")
+            report.say(f"{stop.signal_name}: stopping once what has landed is refreshed (again: at once)")
             scan = self._scan()
             behind = self._refreshed_through is None or scan.through_seq > self._refreshed_through
             if scan.through_seq and behind and stop.count == 1:  # a second signal meanwhile: no last refresh
