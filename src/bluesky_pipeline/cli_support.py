@@ -107,11 +107,13 @@ class StopSignals:
     """SIGINT, SIGTERM and SIGHUP (a closed terminal) set `signal_name` and wake a `select` on `fd`.
 
     The handlers only record the signal: the loop that selects on `fd` decides how to stop cleanly.
+    `on_signal`, if given, is called from the handler after that (it may raise KeyboardInterrupt).
     """
 
-    def __init__(self) -> None:
+    def __init__(self, on_signal: Callable[[], None] | None = None) -> None:
         self.signal_name: str | None = None
         self.count = 0  # signals received: a second one may mean "stop now"
+        self._on_signal = on_signal
         self.fd, self._write_fd = os.pipe()
         os.set_blocking(self.fd, False)
         os.set_blocking(self._write_fd, False)
@@ -137,6 +139,8 @@ class StopSignals:
     def _handle(self, signum: int, frame: object) -> None:
         self.signal_name = signal.Signals(signum).name
         self.count += 1
+        if self._on_signal is not None:
+            self._on_signal()
 
 
 def run(main: Callable[[Sequence[str]], int], prog: str, argv: Sequence[str] | None = None) -> NoReturn:

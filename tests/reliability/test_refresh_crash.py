@@ -11,35 +11,15 @@ import signal
 import subprocess
 import time
 from collections.abc import Callable
-from pathlib import Path
 
 import pytest
 
 from tests.pipeline import Workspace
 from tests.reliability.files import committed_seqs, metric_files_problems
 from tests.reliability.processes import Child
+from tests.reliability.progress_points import DbtLog, after_seconds, export_started
 
 pytestmark = pytest.mark.reliability
-
-
-class DbtLog:
-    """Watches dbt's log of the data directory for a line, reading only what was appended."""
-
-    def __init__(self, data_dir: Path) -> None:
-        self._path = data_dir / "dbt" / "logs" / "dbt.log"
-        self._offset = self._path.stat().st_size if self._path.exists() else 0
-        self._seen = b""
-
-    def shows(self, text: str) -> bool:
-        try:
-            with self._path.open("rb") as log:
-                log.seek(self._offset)
-                new = log.read()
-        except FileNotFoundError:
-            return False
-        self._offset += len(new)
-        self._seen = self._seen[-4096:] + new
-        return text.encode() in self._seen
 
 
 def kill_refresh_when(workspace: Workspace, reached: Callable[[], bool], poll_s: float) -> Child:
@@ -68,23 +48,6 @@ def kill_refresh_when(workspace: Workspace, reached: Callable[[], bool], poll_s:
         time.sleep(0.1)
     assert refresh.session_processes() == {}
     return refresh
-
-
-def after_seconds(seconds: float) -> Callable[[], bool]:
-    start = time.monotonic()
-    return lambda: time.monotonic() - start >= seconds
-
-
-def export_started(metrics_dir: Path) -> Callable[[], bool]:
-    """True once a metric file is being written aside (its temporary file exists)."""
-
-    def reached() -> bool:
-        try:
-            return any(name.endswith(".tmp") for name in (entry.name for entry in metrics_dir.iterdir()))
-        except FileNotFoundError:
-            return False
-
-    return reached
 
 
 def test_refresh_killed_anywhere_is_finished_by_the_next_run(

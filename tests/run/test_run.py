@@ -194,6 +194,31 @@ def test_ctrl_c_stops_the_producer_first_lands_every_line_and_refreshes_last(
     assert stderr.endswith(f"run: stopped; metrics in {workspace.metrics_dir}/\n")
 
 
+def test_without_every_one_periodic_follow_refreshes_and_is_stopped_last_reading_every_line(
+    workspace: Workspace, start_run: StartRun
+) -> None:
+    run = start_run(*PRODUCER, "--rate", "2000", "--count", "1000000")
+    likes_csv = workspace.metrics_dir / "likes-per-minutes.csv"
+    wait_until(likes_csv.exists, 120, "the first refresh's metrics")
+    first_files = len(bronze_files(workspace))
+    wait_until(lambda: len(bronze_files(workspace)) >= first_files + 3, 60, "more files landed")
+    running = list(session_processes(run.pid).values())
+    assert sum("bluesky_pipeline.refresh --follow" in command for command in running) == 1, running
+
+    os.killpg(run.pid, signal.SIGINT)
+    assert run.wait() == 0, run.stderr()
+
+    assert session_processes(run.pid) == {}, "a child of ./run is still running"
+    landed = assert_landed_a_prefix_of_the_stream(workspace)
+    assert_the_last_refresh_saw_every_file(workspace)
+    assert likes_in_metric(workspace) == distinct_likes(landed)
+    log = (workspace.data_dir / "logs" / "periodic.log").read_text()
+    assert log.count("./run started: ./periodic --follow") == 1  # one process for every refresh
+    assert log.rstrip().endswith("periodic: stopped")
+    assert "run: last refresh " in run.stderr()
+    assert "./periodic --follow; Ctrl-C stops" in run.stderr()
+
+
 def test_a_producer_that_ends_lands_every_line_and_relative_paths_are_from_the_callers_directory(
     tmp_path: Path, start_run: StartRun
 ) -> None:

@@ -22,8 +22,8 @@ from bluesky_pipeline import bronze_layout, durable
 from bluesky_pipeline.landing.framing import LineBatch
 
 Compression = Literal["zstd", "snappy", "lz4", "none"]
-# zstd's fast mode: compresses about twice as fast as level 1 here (landing 10-20% faster), for files
-# about 47% larger (README, Performance).
+# zstd's fast mode: the landing writer is the part that must keep up with any rate, and compaction
+# recompresses what every model has read (bench/README.md measures both trades).
 DEFAULT_ZSTD_LEVEL = -3
 
 

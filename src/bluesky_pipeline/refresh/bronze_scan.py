@@ -40,3 +40,10 @@ def scan_bronze(data_dir: Path) -> BronzeScan:
             through = seq
         expected = seq + 1
     return BronzeScan(through, None)
+
+
+def gap_warning(scan: BronzeScan) -> str | None:
+    """The warning for a hole in the sequence (later files wait for it), or None."""
+    if scan.first_missing_seq is None:
+        return None
+    return f"bronze file #{scan.first_missing_seq} is missing; reading up to #{scan.through_seq} until it appears"

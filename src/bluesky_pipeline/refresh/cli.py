@@ -2,12 +2,14 @@
 
 One refresh: take the lock, find the bronze files that may be read, `dbt build` (models and data
 tests), export the marts to CSV, publish the snapshot, record the run in ops.periodic_runs, print a
-short summary. `--status` reads the snapshot only; `--freshness` runs dbt's source freshness.
+short summary. `--follow` keeps the lock and runs that refresh whenever files land (follow.py), with
+dbt kept loaded; `--status` reads the snapshot only; `--freshness` runs dbt's source freshness.
 """
 
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import sys
 import time
@@ -21,19 +23,22 @@ import duckdb
 from bluesky_pipeline import bronze_layout
 from bluesky_pipeline.bronze_layout import BronzeLayoutError
 from bluesky_pipeline.cli_support import ArgumentParser, CliError, data_dir_argument, metrics_dir_argument
-from bluesky_pipeline.refresh import compaction, snapshot, status, warehouse
+from bluesky_pipeline.refresh import compaction, follow, snapshot, status, warehouse
 from bluesky_pipeline.refresh.bronze_check import QuarantinedFile, check_bronze
-from bluesky_pipeline.refresh.bronze_scan import BronzeScan, scan_bronze
+from bluesky_pipeline.refresh.bronze_scan import BronzeScan, gap_warning, scan_bronze
 from bluesky_pipeline.refresh.dbt_build import (
     BuildResult,
+    BuildStep,
     DbtProjectMissingError,
     build,
     check_project,
     freshness,
     log_path,
 )
+from bluesky_pipeline.refresh.dbt_warm import DbtParseError, WarmDbt
 from bluesky_pipeline.refresh.engine import DEFAULT_ENGINE, ENGINE_ENV, ENGINES, EngineUnavailableError, check_engine
 from bluesky_pipeline.refresh.export import MetricsDirError, check_metrics_dir, export_metrics
+from bluesky_pipeline.refresh.follow_report import FollowReport, RefreshOutcome
 from bluesky_pipeline.refresh.lock import RefreshAlreadyRunningError, RefreshLock, RefreshLockError
 from bluesky_pipeline.refresh.progress import BuildProgress
 
@@ -43,6 +48,7 @@ EPILOG = """\
 examples:
   ./periodic                      refresh data/ and write metrics/*.csv
   watch -n 30 ./periodic          keep the metrics fresh while ./handle-stream runs
+  ./periodic --follow             stay running: refresh as soon as files land (seconds-fresh metrics)
   ./periodic --full-refresh       rebuild silver and gold from every bronze file
   ./periodic --status             last refresh, lag, files waiting, rejected lines (never waits)
   ./periodic --freshness          dbt source freshness on bronze (waits for a running refresh)
@@ -51,6 +57,8 @@ examples:
 
 Safe to run while ./handle-stream is landing events: only ./periodic opens the warehouse.
 A second ./periodic exits at once saying a refresh is already running (or waits, with --wait).
+--follow holds that lock until stopped (Ctrl-C, SIGTERM, SIGHUP: it finishes the refresh in flight and
+reads what landed meanwhile; a second signal abandons it, which the next run redoes).
 Every run is recorded in ops.periodic_runs; after each run the marts, the run records and the
 rejected lines are published to <data-dir>/snapshot.duckdb: query it with ./query, any time.
 dbt's log: <data-dir>/dbt/logs/dbt.log.
@@ -87,6 +95,12 @@ def build_parser() -> ArgumentParser:
         help="rebuild every model from all bronze files instead of reading only what is new",
     )
     mode.add_argument(
+        "--follow",
+        action="store_true",
+        help="keep running and refresh as soon as new bronze files land, dbt kept loaded; stop with Ctrl-C, "
+        "SIGTERM or SIGHUP",
+    )
+    mode.add_argument(
         "--status",
         action="store_true",
         help="show the last refresh, the lag, bronze files waiting and rejected lines, from the snapshot",
@@ -102,6 +116,11 @@ def build_parser() -> ArgumentParser:
 def main(argv: Sequence[str]) -> int:
     args = build_parser().parse_args(argv)
     data_dir: Path = args.data_dir
+    if args.follow and args.engine != DEFAULT_ENGINE:
+        raise CliError(
+            f"--follow runs on {DEFAULT_ENGINE} only for now: on {args.engine}, refresh on a schedule "
+            f"(watch -n 60 ./periodic --engine {args.engine}; docs/scaling-out.md)"
+        )
     if args.status:
         return status.show(data_dir, args.metrics_dir, sys.stdout)
     try:
@@ -116,6 +135,8 @@ def main(argv: Sequence[str]) -> int:
             code = 0
         elif args.freshness:
             code = _freshness(data_dir, lock, args.engine)
+        elif args.follow:
+            code = _follow(data_dir, args.metrics_dir, lock, compact=not args.no_compact)
         else:
             code = _refresh(
                 data_dir,
@@ -196,19 +217,94 @@ def _refresh(
     _check_metrics_dir(metrics_dir)
     refresh = Refresh(started_at=datetime.now(UTC), scan=scan, engine=engine)
     progress = BuildProgress(sys.stderr, PROG, live=sys.stderr.isatty())
-    refresh.after_seq = _batch_start(data_dir, refresh, full_refresh=full_refresh)
-    if not refresh.failures:
-        _quarantine_bad_files(data_dir, refresh)
-        _build(data_dir, refresh, lock, progress, full_refresh=full_refresh)
-    _finish(data_dir, metrics_dir, refresh, progress, full_refresh=full_refresh)
-    # After the run is recorded: a step cut short (kill -9) costs only the step, which the next run redoes.
-    compaction_error = _compact(data_dir, refresh, limits) if compact and not refresh.failures else None
-    _print_summary(refresh, time.monotonic() - started, metrics_dir)
-    code = _report_failures(refresh.failures, refresh.result.nodes_skipped)
+    compaction_error = _run_steps(
+        data_dir,
+        metrics_dir,
+        refresh,
+        lock=lock,
+        progress=progress,
+        build_step=functools.partial(build, engine=engine),
+        full_refresh=full_refresh,
+        limits=limits if compact else None,
+    )
+    print(_summary(refresh, time.monotonic() - started, metrics_dir))
+    code = _report_failures(refresh)
     if compaction_error:
         print(f"{PROG}: error: {compaction_error}", file=sys.stderr)
         code = 1
     return code
+
+
+def _run_steps(
+    data_dir: Path,
+    metrics_dir: Path,
+    refresh: Refresh,
+    *,
+    lock: RefreshLock,
+    progress: BuildProgress,
+    build_step: BuildStep,
+    full_refresh: bool,
+    limits: compaction.CompactionLimits | None,
+) -> str | None:
+    """The steps of every refresh, one-shot or followed: batch start, quarantine, build, export, publish,
+    record, then a compaction step unless `limits` is None; the compaction's error, if any."""
+    refresh.after_seq = _batch_start(data_dir, refresh, full_refresh=full_refresh)
+    if not refresh.failures:
+        _quarantine_bad_files(data_dir, refresh)
+        _build(data_dir, refresh, lock, progress, build_step, full_refresh=full_refresh)
+    _finish(data_dir, metrics_dir, refresh, progress, full_refresh=full_refresh)
+    # After the run is recorded: a step cut short (kill -9) costs only the step, which the next run redoes.
+    return _compact(data_dir, refresh, limits) if limits is not None and not refresh.failures else None
+
+
+def _follow(data_dir: Path, metrics_dir: Path, lock: RefreshLock, *, compact: bool) -> int:
+    """./periodic --follow: the refresh above whenever bronze files land, with dbt loaded once."""
+    dbt = WarmDbt(data_dir)
+    report = FollowReport(sys.stdout, sys.stderr, PROG)
+    limits = _recover_compaction(data_dir)  # later steps are finished or undone by this process itself
+
+    def load() -> None:
+        try:
+            dbt.load()
+        except DbtParseError as error:
+            raise CliError(str(error)) from None
+
+    def refresh_step(scan: BronzeScan) -> RefreshOutcome:
+        started = time.monotonic()
+        refresh = Refresh(started_at=datetime.now(UTC), scan=scan)
+        try:
+            check_metrics_dir(metrics_dir)
+        except MetricsDirError as error:
+            refresh.failures.append(str(error))  # no build, but the failed run is recorded and published
+        progress = BuildProgress(report.progress_sink(), PROG, live=False)
+        try:
+            compaction_error = _run_steps(
+                data_dir,
+                metrics_dir,
+                refresh,
+                lock=lock,
+                progress=progress,
+                build_step=dbt.build,
+                full_refresh=False,
+                limits=limits if compact else None,
+            )
+        except CliError as error:  # the bronze files could not be checked: this refresh fails, the next tries
+            refresh.failures.append(str(error))
+            compaction_error = None
+        seconds = time.monotonic() - started
+        counts = refresh.counts
+        compaction_lines = [f"{PROG}: error: {compaction_error}"] if compaction_error else []
+        return RefreshOutcome(
+            through_seq=refresh.scan.through_seq,
+            events=counts.events,
+            new_events=counts.new_events,
+            rejected=counts.rejected,
+            seconds=seconds,
+            summary=_summary(refresh, seconds, metrics_dir),
+            failure_lines=(*_failure_lines(refresh), *compaction_lines),
+        )
+
+    return follow.follow(data_dir, load, refresh_step, report)
 
 
 def _recover_compaction(data_dir: Path) -> compaction.CompactionLimits:
@@ -258,12 +354,9 @@ def _scan_bronze(data_dir: Path) -> BronzeScan | None:
             f"(./handle-stream --data-dir {data_dir} writes them); nothing to refresh"
         )
         return None
-    if scan.first_missing_seq is not None:
-        print(
-            f"{PROG}: warning: bronze file #{scan.first_missing_seq} is missing; "
-            f"reading up to #{scan.through_seq} until it appears",
-            file=sys.stderr,
-        )
+    gap = gap_warning(scan)
+    if gap:
+        print(f"{PROG}: warning: {gap}", file=sys.stderr)
     return scan
 
 
@@ -286,18 +379,20 @@ def _batch_start(data_dir: Path, refresh: Refresh, *, full_refresh: bool) -> int
         return 0
 
 
-def _build(data_dir: Path, refresh: Refresh, lock: RefreshLock, progress: BuildProgress, *, full_refresh: bool) -> None:
+def _build(
+    data_dir: Path,
+    refresh: Refresh,
+    lock: RefreshLock,
+    progress: BuildProgress,
+    build_step: BuildStep,
+    *,
+    full_refresh: bool,
+) -> None:
     scan, after_seq = refresh.scan, refresh.after_seq
     new_files = f"bronze files #{after_seq + 1}-#{scan.through_seq}" if scan.through_seq > after_seq else "no new file"
     progress.begin(f"dbt build of {new_files}; dbt's log: {log_path(data_dir)}")
-    refresh.result = build(
-        data_dir,
-        after_seq,
-        scan.through_seq,
-        full_refresh=full_refresh,
-        progress=progress,
-        inherit_fds=(lock.fd,),
-        engine=refresh.engine,
+    refresh.result = build_step(
+        data_dir, after_seq, scan.through_seq, full_refresh=full_refresh, progress=progress, inherit_fds=(lock.fd,)
     )
     refresh.failures.extend(refresh.result.failures)
 
@@ -364,25 +459,34 @@ def _first_line(error: Exception) -> str:
     return str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
 
 
-def _print_summary(refresh: Refresh, seconds: float, metrics_dir: Path) -> None:
+def _summary(refresh: Refresh, seconds: float, metrics_dir: Path) -> str:
+    """The summary line of one refresh."""
     counts, result = refresh.counts, refresh.result
     repeats = counts.events - counts.new_events
     tests = f"{result.tests_passed} passed, {result.tests_failed} failed"
     if result.warnings:
         tests += f", {len(result.warnings)} warned ({', '.join(result.warnings)})"
-    print(
+    return (
         f"{PROG}: {counts.new_events:,} new events ({repeats:,} repeats), {counts.rejected:,} rejected lines, "
         f"{counts.blank:,} blank; data tests {tests}; {''.join(note + '; ' for note in refresh.notes)}{seconds:.1f} s"
         + ("" if refresh.failures else f"; metrics in {metrics_dir}/")
     )
 
 
-def _report_failures(failures: list[str], nodes_skipped: int) -> int:
+def _report_failures(refresh: Refresh) -> int:
     """One line per failure on stderr, then what was kept; the exit code."""
-    if not failures:
-        return 0
-    for failure in failures:
-        print(f"{PROG}: error: {failure}", file=sys.stderr)
+    lines = _failure_lines(refresh)
+    for line in lines:
+        print(line, file=sys.stderr)
+    return 1 if lines else 0
+
+
+def _failure_lines(refresh: Refresh) -> list[str]:
+    if not refresh.failures:
+        return []
+    nodes_skipped = refresh.result.nodes_skipped
     skipped = f" ({nodes_skipped} dbt nodes after it skipped)" if nodes_skipped else ""
-    print(f"{PROG}: refresh failed{skipped}; the previous metric files are left in place", file=sys.stderr)
-    return 1
+    return [
+        *(f"{PROG}: error: {failure}" for failure in refresh.failures),
+        f"{PROG}: refresh failed{skipped}; the previous metric files are left in place",
+    ]

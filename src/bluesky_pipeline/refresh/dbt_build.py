@@ -2,6 +2,7 @@
 
 A child process, not dbt in-process: its DuckDB connection is surely closed when it exits, so the
 export can open the warehouse next; and its memory goes back to the system after every refresh.
+(`./periodic --follow` keeps dbt loaded instead: dbt_warm.py, the other BuildStep.)
 dbt's own log is <data-dir>/dbt/logs/dbt.log; progress is read from its structured log on stdout as
 it comes, the outcome from its run_results.json (sources.json for freshness).
 
@@ -24,7 +25,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from types import FrameType
-from typing import IO
+from typing import IO, Protocol
 
 from bluesky_pipeline import bronze_layout
 from bluesky_pipeline.cli_support import DATA_DIR_ENV
@@ -65,6 +66,21 @@ class DbtProjectMissingError(Exception):
     """The dbt project is not where a checkout has it (the package was installed from a wheel)."""
 
 
+class BuildStep(Protocol):
+    """One `dbt build` of the bronze files up to `through_seq` (data tests on those after `after_seq`)."""
+
+    def __call__(
+        self,
+        data_dir: Path,
+        after_seq: int,
+        through_seq: int,
+        *,
+        full_refresh: bool,
+        progress: BuildProgress,
+        inherit_fds: tuple[int, ...] = (),
+    ) -> BuildResult: ...
+
+
 def check_project() -> None:
     """Fail with one line when the dbt project is not beside the package, as in a wheel install."""
     if not (PROJECT_DIR / "dbt_project.yml").is_file():
@@ -97,18 +113,32 @@ def build(
     `inherit_fds` are passed to the child: the refresh lock's descriptor, so that the lock stays
     held for as long as dbt runs, even if this process is killed.
     """
-    results_file = _target_dir(data_dir) / "run_results.json"
+    results_file = results_path(data_dir)
     results_file.unlink(missing_ok=True)
-    command = [*_dbt_command("build", data_dir, engine), "--exclude", "test_type:unit"]
-    if full_refresh:
-        command.append("--full-refresh")
-    env = _environment(data_dir, through_seq) | {TESTS_AFTER_SEQ_ENV: str(after_seq)}
+    command = [_dbt_executable(), *build_arguments(data_dir, full_refresh=full_refresh, engine=engine)]
+    env = os.environ | build_environment(data_dir, after_seq, through_seq)
     returncode, stderr = _run_forwarding_signals(command, env, inherit_fds, progress)
-    result = _read_results(results_file)
+    result = read_results(results_file)
     result.succeeded = returncode == 0 and not result.failures
     if returncode != 0 and not result.failures:
-        result.failures.append(_describe_crash(returncode, progress.errors, stderr, data_dir))
+        result.failures.append(describe_crash(f"exit code {returncode}", [*progress.errors, *stderr], data_dir))
     return result
+
+
+def build_arguments(data_dir: Path, *, full_refresh: bool, engine: str = DEFAULT_ENGINE) -> list[str]:
+    """dbt's arguments for one refresh's build (without the executable)."""
+    arguments = [*dbt_arguments("build", data_dir, engine), "--exclude", "test_type:unit"]
+    return [*arguments, "--full-refresh"] if full_refresh else arguments
+
+
+def build_environment(data_dir: Path, after_seq: int, through_seq: int) -> dict[str, str]:
+    """The environment variables the dbt project reads for one build."""
+    return _environment(data_dir, through_seq) | {TESTS_AFTER_SEQ_ENV: str(after_seq)}
+
+
+def results_path(data_dir: Path) -> Path:
+    """dbt's run_results.json of the last build in `data_dir`."""
+    return _target_dir(data_dir) / "run_results.json"
 
 
 def freshness(
@@ -122,14 +152,16 @@ def freshness(
     """`dbt source freshness` on bronze: how long ago the newest file landed, judged by the source's warn_after."""
     sources_file = _target_dir(data_dir) / "sources.json"
     sources_file.unlink(missing_ok=True)
-    command = _dbt_command("source", data_dir, engine)
+    command = [_dbt_executable(), *dbt_arguments("source", data_dir, engine)]
     command.insert(command.index("source") + 1, "freshness")
-    returncode, stderr = _run_forwarding_signals(command, _environment(data_dir, through_seq), inherit_fds, progress)
+    env = os.environ | _environment(data_dir, through_seq)
+    returncode, stderr = _run_forwarding_signals(command, env, inherit_fds, progress)
     try:
         results = json.loads(sources_file.read_text())["results"]
         source = next(result for result in results if result["unique_id"].endswith(".bronze.events"))
     except (OSError, ValueError, KeyError, StopIteration):
-        return Freshness("runtime error", None, None, _describe_crash(returncode, progress.errors, stderr, data_dir))
+        crash = describe_crash(f"exit code {returncode}", [*progress.errors, *stderr], data_dir)
+        return Freshness("runtime error", None, None, crash)
     loaded = source.get("max_loaded_at")
     return Freshness(
         status=str(source["status"]),
@@ -139,10 +171,14 @@ def freshness(
     )
 
 
-def _dbt_command(subcommand: str, data_dir: Path, engine: str) -> list[str]:
+def _dbt_executable() -> str:
+    return str(Path(sys.executable).with_name("dbt"))
+
+
+def dbt_arguments(subcommand: str, data_dir: Path, engine: str = DEFAULT_ENGINE) -> list[str]:
+    """dbt's arguments for `subcommand` on the project on `engine`, with its target and logs under `data_dir`."""
     work_dir = data_dir.resolve() / "dbt"
     return [
-        str(Path(sys.executable).with_name("dbt")),
         subcommand,
         "--project-dir", str(PROJECT_DIR),
         "--profiles-dir", str(PROJECT_DIR),
@@ -159,21 +195,21 @@ def _target_dir(data_dir: Path) -> Path:
 
 
 def _environment(data_dir: Path, through_seq: int) -> dict[str, str]:
-    return (
-        os.environ
-        | {DATA_DIR_ENV: str(data_dir.resolve()), THROUGH_SEQ_ENV: str(through_seq), "DO_NOT_TRACK": "1"}
-        | bronze_layout.sql_environment(data_dir)  # the bronze paths and patterns, defined once
-    )
+    return {
+        DATA_DIR_ENV: str(data_dir.resolve()),
+        THROUGH_SEQ_ENV: str(through_seq),
+        "DO_NOT_TRACK": "1",
+    } | bronze_layout.sql_environment(data_dir)  # the bronze paths and patterns, defined once
 
 
-def _describe_crash(returncode: int, errors: list[str], stderr: list[str], data_dir: Path) -> str:
-    """One line for a dbt run that stopped before reporting any node."""
+def describe_crash(how: str, output: list[str], data_dir: Path) -> str:
+    """One line for a dbt run that stopped (`how`: its exit code, say) before reporting any node."""
     with contextlib.suppress(OSError):
         if shutil.disk_usage(data_dir / "dbt").free < LOW_DISK_BYTES:
             return f"no space left on device for the warehouse in {data_dir}"
-    output = [line.strip() for line in [*errors, *stderr] if line.strip()]
-    detail = " ".join(output[-1].split())[:300] if output else "no output"
-    return f"dbt stopped (exit code {returncode}): {detail} (log: {log_path(data_dir)})"
+    said = [line.strip() for line in output if line.strip()]
+    detail = " ".join(said[-1].split())[:300] if said else "no output"
+    return f"dbt stopped ({how}): {detail} (log: {log_path(data_dir)})"
 
 
 def _run_forwarding_signals(
@@ -225,7 +261,8 @@ def _pump(stream: IO[str], sink: Callable[[str], None]) -> None:
             sink(line)
 
 
-def _read_results(results_file: Path) -> BuildResult:
+def read_results(results_file: Path) -> BuildResult:
+    """The outcome of a build, node by node, from its run_results.json."""
     result = BuildResult()
     try:
         nodes = json.loads(results_file.read_text())["results"]

@@ -10,18 +10,27 @@ import json
 import threading
 import time
 from collections.abc import Callable
-from typing import Any, TextIO
+from typing import Any, Protocol
 
 LOG_INTERVAL_S = 30.0
 # dbt's events for finished nodes, and the ones worth a line of their own on a terminal.
 FINISHED_EVENTS = {"LogModelResult", "LogSeedResult", "LogTestResult", "LogSnapshotResult"}
 STARTED_EVENT = "LogStartLine"
+FOLLOWED_EVENTS = {*FINISHED_EVENTS, STARTED_EVENT}  # the others matter only at level error
+
+
+class TextSink(Protocol):
+    """Where progress lines go: a text stream (stderr), or anything that writes and flushes like one."""
+
+    def write(self, text: str, /) -> int: ...
+
+    def flush(self) -> None: ...
 
 
 class BuildProgress:
     """Follows one dbt build. `feed` takes dbt's stdout lines (from any thread), `tick` is called now and then."""
 
-    def __init__(self, stream: TextIO, prog: str, *, live: bool, interval_s: float = LOG_INTERVAL_S) -> None:
+    def __init__(self, stream: TextSink, prog: str, *, live: bool, interval_s: float = LOG_INTERVAL_S) -> None:
         self._stream = stream
         self._prog = prog
         self._live = live
@@ -43,9 +52,16 @@ class BuildProgress:
         """One line of dbt's stdout."""
         try:
             event = json.loads(line)
-            name, level, data = event["info"]["name"], event["info"]["level"], event.get("data") or {}
-        except (ValueError, KeyError, TypeError):
+        except ValueError:
             return  # not one of dbt's events (a library printing to stdout): nothing to follow
+        self.feed_event(event)
+
+    def feed_event(self, event: Any) -> None:
+        """One of dbt's events as a dict (`info`, `data`), as its structured log writes them."""
+        try:
+            name, level, data = event["info"]["name"], event["info"]["level"], event.get("data") or {}
+        except (KeyError, TypeError, AttributeError):
+            return
         with self._lock:
             if level == "error" and event["info"].get("msg"):
                 self.errors.append(str(event["info"]["msg"]).strip())

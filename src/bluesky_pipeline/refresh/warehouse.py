@@ -122,17 +122,28 @@ def open_duckdb(database: str = ":memory:", *, read_only: bool = False) -> duckd
 def drop_transit_if_read(data_dir: Path, *, rebuilding: bool) -> bool:
     """Delete the transit database when every model's watermark has reached staging's (all staged
     lines have been read), or when everything is rebuilt; True if it was deleted. Called under the
-    refresh lock, before dbt runs."""
+    refresh lock, before dbt runs.
+
+    A model that has never run has no watermark yet (a first build cut short after staging), so the
+    watermarks alone cannot tell that it has read everything: a successful refresh recorded through
+    staging's watermark can, since every model ran in it."""
     transit = data_dir / TRANSIT_FILE
     if not transit.exists():
         return False
     if not rebuilding:
         with open_duckdb(str(warehouse_path(data_dir))) as db:
-            if not _table_exists(db, "silver", "watermarks"):
+            if not (_table_exists(db, "silver", "watermarks") and _table_exists(db, "ops", "periodic_runs")):
                 return False
             row = db.execute(
-                "select min(through_seq) = max(through_seq) filter (where model_name = ?) from silver.watermarks",
-                [STAGING_MODEL],
+                f"""
+                select
+                    min(through_seq) = max(through_seq) filter (where model_name = ?)
+                    and max(through_seq) filter (where model_name = ?) <= (
+                        select max(bronze_through_seq) from {RUNS_TABLE} where status = 'success'
+                    )
+                from silver.watermarks
+                """,
+                [STAGING_MODEL, STAGING_MODEL],
             ).fetchone()
         if not (row and row[0]):
             return False

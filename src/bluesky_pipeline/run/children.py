@@ -43,6 +43,7 @@ class Child:
             log.write(f"--- {stamp} ./run started: ./{name} {' '.join(args)}\n".encode())
             log.flush()
             self._log_offset = log.tell()  # where this child's own output starts
+            self._read_offset = self._log_offset  # how far new_lines() has read
             self.process = subprocess.Popen(
                 [str(PROJECT_ROOT / name), *args],
                 stdin=stdin,
@@ -70,6 +71,15 @@ class Child:
         with self.log_path.open("rb") as log:
             log.seek(self._log_offset)
             return log.read().decode(errors="replace").splitlines()
+
+    def new_lines(self) -> list[str]:
+        """The complete lines this child has written to its log since the last call (for long-lived children)."""
+        with self.log_path.open("rb") as log:
+            log.seek(self._read_offset)
+            data = log.read()
+        complete = data[: data.rfind(b"\n") + 1]
+        self._read_offset += len(complete)
+        return complete.decode(errors="replace").splitlines()
 
     def last_line(self, prefix: str = "") -> str | None:
         """The last complete line of its log that starts with `prefix`, from the log's tail only."""

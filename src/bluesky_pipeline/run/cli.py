@@ -1,6 +1,8 @@
 """./run: the whole pipeline in one command, and one clean way to stop it (Ctrl-C, SIGTERM, SIGHUP).
 
 Its own options are the refresh period and the two directories; every other argument goes to ./bluesky.
+Without --every the refreshes are one `./periodic --follow` (seconds-fresh metrics); with it, a one-shot
+./periodic every --every seconds (a refresh's cost once per period instead of as often as files land).
 """
 
 from __future__ import annotations
@@ -14,25 +16,27 @@ from bluesky_pipeline.run.console import Console
 from bluesky_pipeline.run.supervisor import LOG_NAMES, Pipeline, Settings
 
 PROG = "run"
-DEFAULT_EVERY_S = 30.0
 
 DESCRIPTION = """\
-Run the whole pipeline: ./bluesky | ./handle-stream, and ./periodic every --every seconds (the first
-as soon as something has landed). Each child logs to a file under <data-dir>/logs/; the terminal shows
-one status line. Any argument not listed below goes to ./bluesky (see ./bluesky --help)."""
+Run the whole pipeline: ./bluesky | ./handle-stream, and ./periodic --follow (a refresh as soon as
+files land, dbt kept loaded), or with --every a one-shot ./periodic every --every seconds (the first as
+soon as something has landed). Each child logs to a file under <data-dir>/logs/; the terminal shows one
+status line. Any argument not listed below goes to ./bluesky (see ./bluesky --help)."""
 
 EPILOG = f"""\
 examples:
   ./run --simulate                              a simulated feed, no network needed
   ./run                                         the live network
+  ./run --every 30 --simulate                   a one-shot ./periodic every 30 s instead of --follow
   ./run --every 60 0.1                          10% of the live network, refreshed every minute
   ./run --simulate --seed 7 --count 100000      a reproducible stream: ends by itself once landed
   ./run --data-dir /tmp/demo/data --metrics-dir /tmp/demo/metrics --simulate
 
 Stopping (Ctrl-C, SIGTERM, or SIGHUP when the terminal closes): the producer first, then
-handle-stream lands everything it read and exits, then one last ./periodic; exit 0. Ctrl-C again skips
-that last refresh. When the producer ends by itself (--count, --duration, --replay), ./run stops the
-same way. Only ./run's own children are ever signalled.
+handle-stream lands everything it read and exits, then one last refresh (./periodic --follow is
+signalled and reads what landed; or one last ./periodic); exit 0. Ctrl-C again skips that last refresh.
+When the producer ends by itself (--count, --duration, --replay), ./run stops the same way. Only
+./run's own children are ever signalled.
 
 Logs (appended): <data-dir>/logs/{", ".join(LOG_NAMES.values())}.
 """
@@ -49,10 +53,9 @@ def build_parser() -> ArgumentParser:
     parser.add_argument(
         "--every",
         type=positive_float,
-        default=DEFAULT_EVERY_S,
         metavar="SECONDS",
-        help=f"start a refresh this long after the previous one started, or when it ends if it takes longer"
-        f" (default: {DEFAULT_EVERY_S:g})",
+        help="one-shot refreshes: start one this long after the previous one started, or when it ends if it"
+        " takes longer (default: none, ./periodic --follow refreshes as soon as files land)",
     )
     data_dir_argument(parser)
     metrics_dir_argument(parser)

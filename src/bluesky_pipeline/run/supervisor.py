@@ -1,7 +1,9 @@
-"""The life of ./run: start `./bluesky | ./handle-stream` and a refresh loop; on a stop, end them in order.
+"""The life of ./run: start `./bluesky | ./handle-stream` and the refreshes; on a stop, end them in order.
 
+The refreshes: one `./periodic --follow`, or a one-shot `./periodic` every `every_s` seconds.
 Order on a stop (a signal, or the producer ending by itself): the producer first, so handle-stream reads
-to the end of its input, lands everything and exits by itself; then one last refresh of what landed.
+to the end of its input, lands everything and exits by itself; then one last refresh of what landed
+(--follow does it when signalled, once landing has ended).
 """
 
 from __future__ import annotations
@@ -31,7 +33,11 @@ class Settings:
     data_dir: Path  # absolute: the children may resolve relative paths differently
     metrics_dir: Path
     producer_args: tuple[str, ...]
-    every_s: float
+    every_s: float | None  # None: one ./periodic --follow instead of a refresh every every_s
+
+    @property
+    def follows(self) -> bool:
+        return self.every_s is None
 
     @property
     def log_dir(self) -> Path:
@@ -56,8 +62,9 @@ class Pipeline:
         self._refresh_started_seq = 0  # newest bronze file when the running refresh started
         self._refreshed_through_seq = self._newest_seq()  # newest bronze file a successful refresh has seen
         self._refreshes = 0
-        self._next_refresh_at = self._started + settings.every_s
+        self._next_refresh_at = self._started + (settings.every_s or 0.0)
         self._refresh_status = "once something has landed"  # the last refresh, in a few words
+        self._follow_signals = 0  # SIGTERMs sent to ./periodic --follow: 1 stops it, 2 skip its last refresh
         self._done = False
 
     def run(self) -> int:
@@ -69,7 +76,10 @@ class Pipeline:
         with StopSignals() as stop:
             self._start_landing()
             producer = " ".join(["./bluesky", *settings.producer_args])
-            self._console.say(f"{producer} | ./handle-stream, ./periodic every {settings.every_s:g} s; Ctrl-C stops")
+            refreshes = (
+                "./periodic --follow" if settings.every_s is None else f"./periodic every {settings.every_s:g} s"
+            )
+            self._console.say(f"{producer} | ./handle-stream, {refreshes}; Ctrl-C stops")
             self._console.say(f"logs in {settings.log_dir}/ ({', '.join(LOG_NAMES.values())})")
             self._console.say(f"metrics in {settings.metrics_dir}/")
             while not self._done:
@@ -104,6 +114,20 @@ class Pipeline:
             stdin=self._producer.process.stdout,
         )
         self._producer.process.stdout.close()  # handle-stream holds the only reading end
+        if self._settings.follows:
+            self._refresh = Child(
+                "periodic",
+                [
+                    "--follow",
+                    "--data-dir",
+                    str(self._settings.data_dir),
+                    "--metrics-dir",
+                    str(self._settings.metrics_dir),
+                ],
+                log_path=log_dir / LOG_NAMES["periodic"],
+                stdin=subprocess.DEVNULL,
+                on_parent_death=signal.SIGTERM,  # ./run killed: it finishes its refresh and stops
+            )
 
     def _on_signal(self, name: str) -> None:
         if not self._stopping:
@@ -114,7 +138,7 @@ class Pipeline:
             self._begin_stop()
         elif not self._skip_last_refresh:
             self._skip_last_refresh = True
-            if self._refresh is not None:
+            if self._refresh is not None and not self._settings.follows:
                 self._refresh.send(signal.SIGTERM)  # a stopped refresh loses nothing: the next one redoes it
             self._console.say(f"{name} again: no last refresh; the metrics may miss the last lines landed")
 
@@ -166,6 +190,9 @@ class Pipeline:
             self._begin_stop()
 
     def _watch_refresh(self, now: float) -> None:
+        if self._settings.follows:
+            self._watch_follow()
+            return
         if self._refresh is not None and self._refresh.poll() is not None:
             self._finish_refresh(self._refresh)
             self._refresh = None
@@ -180,8 +207,43 @@ class Pipeline:
             if self._newest_seq() > self._refreshed_through_seq:  # else the metrics hold every line already
                 self._start_refresh(last=True)
 
+    def _watch_follow(self) -> None:
+        """./periodic --follow: its lines relayed; stopped once landing has ended (twice to skip its last refresh)."""
+        follow = self._refresh
+        if follow is None:
+            return
+        code = follow.poll()
+        self._relay(follow.new_lines())
+        if code is None:
+            landed_all = self._stopping and self._landing.exited_at is not None
+            wanted = 2 if self._skip_last_refresh else 1 if landed_all else 0
+            if self._follow_signals < wanted:  # one a tick: two at once may arrive as one
+                follow.send(signal.SIGTERM)
+                self._follow_signals += 1
+            return
+        self._refresh = None
+        if code != 0:
+            self._fail(code, f"./periodic --follow exited with code {code}: {follow.last_line() or 'no output'}")
+        elif not self._skip_last_refresh:
+            self._console.say(f"last refresh {self._refresh_status}")
+        if not self._stopping:  # it ended by itself: nothing would be refreshed any more
+            self._begin_stop()
+
+    def _relay(self, lines: list[str]) -> None:
+        """--follow's lines: its summaries make the status; off a terminal each line is also passed on."""
+        at = time.strftime("%H:%M:%S")
+        for line in lines:
+            if " new events" in line:
+                self._refresh_status = f"{at} {line.removeprefix('periodic: ').partition(';')[0]}"
+            elif "refresh failed" in line:
+                self._refresh_status = f"{at} failed (see {LOG_NAMES['periodic']})"
+            self._console.note(line)
+
+    def _directories(self) -> list[str]:
+        return ["--data-dir", str(self._settings.data_dir), "--metrics-dir", str(self._settings.metrics_dir)]
+
     def _start_refresh(self, *, last: bool) -> None:
-        args = ["--data-dir", str(self._settings.data_dir), "--metrics-dir", str(self._settings.metrics_dir)]
+        args = self._directories()
         if last:
             args.append("--wait")  # behind any refresh started by hand, so this one sees every line landed
         self._refresh_started_seq = self._newest_seq()
@@ -194,7 +256,7 @@ class Pipeline:
             on_parent_death=signal.SIGTERM,
         )
         self._refreshes += 1
-        self._next_refresh_at = time.monotonic() + self._settings.every_s
+        self._next_refresh_at = time.monotonic() + (self._settings.every_s or 0.0)
         self._refresh_status = "running"
 
     def _finish_refresh(self, refresh: Child) -> None:
