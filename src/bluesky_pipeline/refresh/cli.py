@@ -114,10 +114,11 @@ def build_parser() -> ArgumentParser:
 
 
 def main(argv: Sequence[str]) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
     data_dir: Path = args.data_dir
     if args.follow and args.engine != DEFAULT_ENGINE:
-        raise CliError(
+        parser.error(
             f"--follow runs on {DEFAULT_ENGINE} only for now: on {args.engine}, refresh on a schedule "
             f"(watch -n 60 ./periodic --engine {args.engine}; docs/scaling-out.md)"
         )
