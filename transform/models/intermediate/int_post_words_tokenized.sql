@@ -53,7 +53,9 @@ lowered as (
         post_uri,
         file_seq,
         languages,
-        {{ regexp_replace_all(lowered_text, "'(https?://|www\\.)[^\\t\\n\\f\\r ]+|@[\\w.:-]+'", "' '") }} as text_without_marked_links
+        {{ regexp_replace_all(
+            lowered_text, "'(https?://|www\\.)[^\\t\\n\\f\\r ]+|@[\\w.:-]+'", "' '"
+        ) }} as text_without_marked_links
     from facets_removed
 ),
 

@@ -115,10 +115,15 @@ judged as (
             when field_values is null or has_non_standard_json
                 then
                     case
-                        when {{ trim_characters('line_text', "' ' || chr(9) || chr(10) || chr(13)") }} != '' then 'invalid JSON'
+                        when {{ trim_characters('line_text', "' ' || chr(9) || chr(10) || chr(13)") }} != ''
+                            then 'invalid JSON'
                     end
             when timestamp_type = 'NULL'
-                then case when {{ json_text_is_object('line_text', 'field_values') }} then 'missing timestamp' else 'not a JSON object' end
+                then
+                    case
+                        when {{ json_text_is_object('line_text', 'field_values') }} then 'missing timestamp'
+                        else 'not a JSON object'
+                    end
             when timestamp_type != 'VARCHAR' then 'timestamp is not a string'
             when event_at is null then 'unparseable timestamp'
             when path_type = 'NULL' then 'missing path'
@@ -163,7 +168,9 @@ final as (
         case when line_kind = 'event' then action end as action,
         case when line_kind = 'event' then event_at end as event_at,
         -- The record fields the marts use (the whole record stays in bronze).
-        case when line_kind = 'event' then {{ json_text('coalesce(subject_uri_json, record_uri_json)') }} end as subject_uri,
+        case
+            when line_kind = 'event' then {{ json_text('coalesce(subject_uri_json, record_uri_json)') }}
+        end as subject_uri,
         case when line_kind = 'event' then {{ json_text('post_text_json') }} end as post_text,
         case when line_kind = 'event' then post_languages_json end as post_languages,
         case when line_kind = 'event' then post_facets_json end as post_facets
