@@ -20,6 +20,7 @@ from pathlib import Path
 
 import pytest
 
+from bluesky_pipeline import bronze_layout
 from tests.e2e import streams
 from tests.pipeline import METRIC_FILES, Workspace
 
@@ -193,8 +194,8 @@ class Feed:
             self.workspace.land(piece)
             self.refresh()
 
-    def refresh(self, *args: str) -> dict[str, bytes]:
-        completed = self.workspace.refresh(*args)
+    def refresh(self, *args: str, env: dict[str, str] | None = None) -> dict[str, bytes]:
+        completed = self.workspace.refresh(*args, env=env)
         self.summaries.append(completed.stdout.decode())
         self.files.append(self.workspace.metrics())
         return self.files[-1]
@@ -249,13 +250,15 @@ def summary_totals(summaries: list[str]) -> tuple[int, int, int]:
 
 @pytest.fixture(scope="module")
 def three_parts(tmp_path_factory: pytest.TempPathFactory) -> Feed:
-    """Parts 1, 2, 3 with a refresh after each, then a refresh with nothing new, then a full rebuild."""
+    """Parts 1, 2, 3 with a refresh after each, then a refresh with nothing new, then a full rebuild in
+    one part, then one in a part per bronze file."""
     root: Path = tmp_path_factory.mktemp("three-parts")
     workspace = Workspace(data_dir=root / "data", metrics_dir=root / "metrics")
     with pytest.MonkeyPatch.context() as monkeypatch:
         fed = feed(workspace, streams.three_parts(), "Asia/Kolkata", monkeypatch)  # UTC+05:30
         fed.refresh()
         fed.refresh("--full-refresh")
+        fed.refresh("--full-refresh", env={"BLUESKY_REBUILD_PART_LINES": "1"})
     return fed
 
 
@@ -286,6 +289,18 @@ def test_refresh_with_nothing_new_changes_nothing(three_parts: Feed) -> None:
 
 def test_full_rebuild_gives_the_same_files(three_parts: Feed) -> None:
     assert_files(three_parts.files[4], EXPECTED, "after ./periodic --full-refresh")
+
+
+def test_full_rebuild_in_parts_reads_each_once_and_gives_the_same_files(three_parts: Feed) -> None:
+    assert_files(three_parts.files[5], EXPECTED, "after ./periodic --full-refresh in a part per bronze file")
+    lines = three_parts.summaries[5].splitlines()
+    files = len(bronze_layout.committed_seqs(bronze_layout.events_dir(three_parts.workspace.data_dir)))
+    assert files >= 3, f"the three parts landed {files} bronze files"
+    parts = [line.split(": ")[1] for line in lines]
+    assert parts == [f"full refresh, part {n} of {files}" for n in range(1, files + 1)], lines
+    assert ["metrics in" in line for line in lines] == [False] * (files - 1) + [True], lines
+    new, rejected, failed = summary_totals(lines)
+    assert (new, rejected, failed) == (NEW_EVENTS, streams.REJECTED_LINES, 0), lines
 
 
 # --- The same stream split differently -----------------------------------------------------------

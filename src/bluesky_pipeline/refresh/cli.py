@@ -12,7 +12,7 @@ import contextlib
 import sys
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -21,7 +21,7 @@ import duckdb
 from bluesky_pipeline import bronze_layout
 from bluesky_pipeline.bronze_layout import BronzeLayoutError
 from bluesky_pipeline.cli_support import ArgumentParser, CliError, data_dir_argument, metrics_dir_argument
-from bluesky_pipeline.refresh import compaction, follow, snapshot, status, warehouse
+from bluesky_pipeline.refresh import compaction, follow, rebuild, snapshot, status, warehouse
 from bluesky_pipeline.refresh.bronze_check import QuarantinedFile, check_bronze
 from bluesky_pipeline.refresh.bronze_scan import BronzeScan, gap_warning, scan_bronze
 from bluesky_pipeline.refresh.dbt_build import (
@@ -46,7 +46,7 @@ examples:
   ./periodic                      refresh data/ and write metrics/*.csv
   watch -n 30 ./periodic          keep the metrics fresh while ./handle-stream runs
   ./periodic --follow             stay running: refresh as soon as files land (seconds-fresh metrics)
-  ./periodic --full-refresh       rebuild silver and gold from every bronze file
+  ./periodic --full-refresh       rebuild silver and gold from every bronze file, in parts
   ./periodic --status             last refresh, lag, files waiting, rejected lines (never waits)
   ./periodic --freshness          dbt source freshness on bronze (waits for a running refresh)
   ./periodic --no-compact         refresh only, without this run's bronze compaction step
@@ -58,6 +58,10 @@ reads what landed meanwhile; a second signal abandons it, which the next run red
 Every run is recorded in ops.periodic_runs; after each run the marts, the run records and the
 rejected lines are published to <data-dir>/snapshot.duckdb: query it with ./query, any time.
 dbt's log: <data-dir>/dbt/logs/dbt.log.
+
+--full-refresh drops silver and gold, then reads bronze again in parts of about
+BLUESKY_REBUILD_PART_LINES lines (default 10,000,000), one summary line per part; the metric files
+are written after the last part.
 
 After a successful refresh, one compaction step merges small bronze files that every model has read
 (data/bronze/events/) into one file in data/bronze/compacted/: at most BLUESKY_COMPACT_MAX_FILES
@@ -157,6 +161,9 @@ class Refresh:
 
     started_at: datetime
     scan: BronzeScan
+    full_refresh: bool = False  # one part of a full refresh (rebuild.py): the first builds with dbt's --full-refresh
+    part: int = 1
+    parts: int = 1  # the metrics are exported after the last part only
     after_seq: int = 0
     result: BuildResult = field(default_factory=BuildResult)
     counts: warehouse.BatchCounts = field(default_factory=warehouse.BatchCounts)
@@ -164,6 +171,10 @@ class Refresh:
     quarantined: list[QuarantinedFile] = field(default_factory=list)
     read_through: int = 0  # what every model has read once dbt ran: compaction may merge up to there
     notes: list[str] = field(default_factory=list)  # for the summary: quarantine, compaction
+
+    @property
+    def last_part(self) -> bool:
+        return self.part == self.parts
 
     def record(self) -> warehouse.RunRecord:
         result = self.result
@@ -184,30 +195,54 @@ class Refresh:
 
 
 def _refresh(data_dir: Path, metrics_dir: Path, lock: RefreshLock, *, full_refresh: bool, compact: bool) -> int:
-    started = time.monotonic()
     limits = _recover_compaction(data_dir)
     scan = _scan_bronze(data_dir)
     if scan is None:
         return 0
     _check_metrics_dir(metrics_dir)
-    refresh = Refresh(started_at=datetime.now(UTC), scan=scan)
+    ends = _start_rebuild(data_dir, scan) if full_refresh else [scan.through_seq]
     progress = BuildProgress(sys.stderr, PROG, live=sys.stderr.isatty())
-    compaction_error = _run_steps(
-        data_dir,
-        metrics_dir,
-        refresh,
-        lock=lock,
-        progress=progress,
-        build_step=build,
-        full_refresh=full_refresh,
-        limits=limits if compact else None,
-    )
-    print(_summary(refresh, time.monotonic() - started, metrics_dir))
-    code = _report_failures(refresh)
-    if compaction_error:
-        print(f"{PROG}: error: {compaction_error}", file=sys.stderr)
-        code = 1
+    code = 0
+    for part, through_seq in enumerate(ends, start=1):
+        started = time.monotonic()
+        refresh = Refresh(
+            started_at=datetime.now(UTC),
+            scan=replace(scan, through_seq=through_seq),
+            full_refresh=full_refresh,
+            part=part,
+            parts=len(ends),
+        )
+        compaction_error = _run_steps(
+            data_dir,
+            metrics_dir,
+            refresh,
+            lock=lock,
+            progress=progress,
+            build_step=build,
+            limits=limits if compact and refresh.last_part else None,
+        )
+        print(_summary(refresh, time.monotonic() - started, metrics_dir), flush=True)
+        code = _report_failures(refresh)
+        if compaction_error:
+            print(f"{PROG}: error: {compaction_error}", file=sys.stderr)
+            code = 1
+        if code:
+            break
     return code
+
+
+def _start_rebuild(data_dir: Path, scan: BronzeScan) -> list[int]:
+    """Reset silver and gold for a full refresh; where each of its parts ends."""
+    try:
+        ends = rebuild.part_ends(data_dir, scan.through_seq, rebuild.part_lines_from_environment())
+        rebuild.reset(data_dir)
+    except rebuild.RebuildError as error:
+        raise CliError(str(error)) from None
+    except duckdb.Error as error:
+        raise CliError(f"cannot reset the warehouse in {data_dir} for a full refresh: {_first_line(error)}") from None
+    except OSError as error:
+        raise CliError(f"cannot read the bronze files in {data_dir}: {error}") from None
+    return ends
 
 
 def _run_steps(
@@ -218,16 +253,15 @@ def _run_steps(
     lock: RefreshLock,
     progress: BuildProgress,
     build_step: BuildStep,
-    full_refresh: bool,
     limits: compaction.CompactionLimits | None,
 ) -> str | None:
     """The steps of every refresh, one-shot or followed: batch start, quarantine, build, export, publish,
     record, then a compaction step unless `limits` is None; the compaction's error, if any."""
-    refresh.after_seq = _batch_start(data_dir, refresh, full_refresh=full_refresh)
+    refresh.after_seq = _batch_start(data_dir, refresh)
     if not refresh.failures:
         _quarantine_bad_files(data_dir, refresh)
-        _build(data_dir, refresh, lock, progress, build_step, full_refresh=full_refresh)
-    _finish(data_dir, metrics_dir, refresh, progress, full_refresh=full_refresh)
+        _build(data_dir, refresh, lock, progress, build_step)
+    _finish(data_dir, metrics_dir, refresh, progress)
     # After the run is recorded: a step cut short (kill -9) costs only the step, which the next run redoes.
     return _compact(data_dir, refresh, limits) if limits is not None and not refresh.failures else None
 
@@ -260,7 +294,6 @@ def _follow(data_dir: Path, metrics_dir: Path, lock: RefreshLock, *, compact: bo
                 lock=lock,
                 progress=progress,
                 build_step=dbt.build,
-                full_refresh=False,
                 limits=limits if compact else None,
             )
         except CliError as error:  # the bronze files could not be checked: this refresh fails, the next tries
@@ -342,12 +375,13 @@ def _check_metrics_dir(metrics_dir: Path) -> None:
         raise CliError(str(error)) from None
 
 
-def _batch_start(data_dir: Path, refresh: Refresh, *, full_refresh: bool) -> int:
-    """The last bronze file already staged (0 for a full refresh), or a failure when the warehouse is locked."""
+def _batch_start(data_dir: Path, refresh: Refresh) -> int:
+    """The last bronze file already staged (0 after a full refresh's reset), or a failure when the
+    warehouse is locked."""
     try:
-        warehouse.drop_transit_if_read(data_dir, rebuilding=full_refresh)
+        warehouse.drop_transit_if_read(data_dir, rebuilding=False)
         with warehouse.connect(data_dir) as connection:
-            return 0 if full_refresh else warehouse.staged_through(connection)
+            return warehouse.staged_through(connection)
     except duckdb.Error as error:
         refresh.failures.append(f"cannot open the warehouse in {data_dir}: {_first_line(error)}")
         return 0
@@ -359,31 +393,37 @@ def _build(
     lock: RefreshLock,
     progress: BuildProgress,
     build_step: BuildStep,
-    *,
-    full_refresh: bool,
 ) -> None:
     scan, after_seq = refresh.scan, refresh.after_seq
     new_files = f"bronze files #{after_seq + 1}-#{scan.through_seq}" if scan.through_seq > after_seq else "no new file"
-    progress.begin(f"dbt build of {new_files}; dbt's log: {log_path(data_dir)}")
+    part = f"full refresh, part {refresh.part} of {refresh.parts}: " if refresh.parts > 1 else ""
+    progress.begin(f"{part}dbt build of {new_files}; dbt's log: {log_path(data_dir)}")
     refresh.result = build_step(
-        data_dir, after_seq, scan.through_seq, full_refresh=full_refresh, progress=progress, inherit_fds=(lock.fd,)
+        data_dir,
+        after_seq,
+        scan.through_seq,
+        full_refresh=refresh.full_refresh and refresh.part == 1,
+        progress=progress,
+        inherit_fds=(lock.fd,),
     )
     refresh.failures.extend(refresh.result.failures)
 
 
-def _finish(
-    data_dir: Path, metrics_dir: Path, refresh: Refresh, progress: BuildProgress, *, full_refresh: bool
-) -> None:
-    """Export the metrics, publish the snapshot and record the run: whatever part of it still can be done."""
+def _finish(data_dir: Path, metrics_dir: Path, refresh: Refresh, progress: BuildProgress) -> None:
+    """Export the metrics, publish the snapshot and record the run: whatever part of it still can be done.
+    A full refresh's earlier parts only record their run: the metrics and the snapshot follow its last."""
     succeeded = refresh.result.succeeded
+    publishing = refresh.last_part or bool(refresh.failures)
     try:
         with warehouse.connect(data_dir) as connection:
             through = refresh.scan.through_seq if succeeded else refresh.after_seq
             refresh.counts = warehouse.batch_counts(connection, refresh.after_seq, through)
             if succeeded:
                 progress.rows(lambda: warehouse.batch_rows(connection, refresh.after_seq, refresh.scan.through_seq))
+            if succeeded and refresh.last_part:
                 _export(connection, metrics_dir, refresh)
-            _publish(connection, data_dir, refresh, refreshed=succeeded, rebuild=full_refresh)
+            if publishing:
+                _publish(connection, data_dir, refresh, refreshed=succeeded, rebuild=refresh.full_refresh)
             refresh.read_through = compaction.readable_through(connection)
             warehouse.record_run(connection, refresh.record())
     except duckdb.Error as error:
@@ -440,10 +480,11 @@ def _summary(refresh: Refresh, seconds: float, metrics_dir: Path) -> str:
     tests = f"{result.tests_passed} passed, {result.tests_failed} failed"
     if result.warnings:
         tests += f", {len(result.warnings)} warned ({', '.join(result.warnings)})"
+    part = f"full refresh, part {refresh.part} of {refresh.parts}: " if refresh.parts > 1 else ""
     return (
-        f"{PROG}: {counts.new_events:,} new events ({repeats:,} repeats), {counts.rejected:,} rejected lines, "
+        f"{PROG}: {part}{counts.new_events:,} new events ({repeats:,} repeats), {counts.rejected:,} rejected lines, "
         f"{counts.blank:,} blank; data tests {tests}; {''.join(note + '; ' for note in refresh.notes)}{seconds:.1f} s"
-        + ("" if refresh.failures else f"; metrics in {metrics_dir}/")
+        + ("" if refresh.failures or not refresh.last_part else f"; metrics in {metrics_dir}/")
     )
 
 
