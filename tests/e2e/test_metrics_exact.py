@@ -258,7 +258,7 @@ def three_parts(tmp_path_factory: pytest.TempPathFactory) -> Feed:
         fed = feed(workspace, streams.three_parts(), "Asia/Kolkata", monkeypatch)  # UTC+05:30
         fed.refresh()
         fed.refresh("--full-refresh")
-        fed.refresh("--full-refresh", env={"BLUESKY_REBUILD_PART_LINES": "1"})
+        fed.refresh("--full-refresh", env={"BLUESKY_MAX_BATCH_LINES": "1"})
     return fed
 
 
@@ -293,17 +293,34 @@ def test_full_rebuild_gives_the_same_files(three_parts: Feed) -> None:
 
 def test_full_rebuild_in_parts_reads_each_once_and_gives_the_same_files(three_parts: Feed) -> None:
     assert_files(three_parts.files[5], EXPECTED, "after ./periodic --full-refresh in a part per bronze file")
-    lines = three_parts.summaries[5].splitlines()
-    files = len(bronze_layout.committed_seqs(bronze_layout.events_dir(three_parts.workspace.data_dir)))
+    assert_read_in_parts(three_parts.workspace, three_parts.summaries[5], "full refresh")
+
+
+def assert_read_in_parts(workspace: Workspace, summaries: str, kind: str) -> None:
+    """One summary line per bronze file (BLUESKY_MAX_BATCH_LINES=1), the metrics written after the last,
+    every line counted once over them, and the snapshot holding them all."""
+    lines = summaries.splitlines()
+    files = len(bronze_layout.committed_seqs(bronze_layout.events_dir(workspace.data_dir)))
     assert files >= 3, f"the three parts landed {files} bronze files"
     parts = [line.split(": ")[1] for line in lines]
-    assert parts == [f"full refresh, part {n} of {files}" for n in range(1, files + 1)], lines
+    assert parts == [f"{kind}, part {n} of {files}" for n in range(1, files + 1)], lines
     assert ["metrics in" in line for line in lines] == [False] * (files - 1) + [True], lines
     new, rejected, failed = summary_totals(lines)
     assert (new, rejected, failed) == (NEW_EVENTS, streams.REJECTED_LINES, 0), lines
+    published = workspace.snapshot("select count(*) from silver.int_lines_rejected")
+    assert published == [(streams.REJECTED_LINES,)], "the snapshot's rejected lines after a refresh in parts"
 
 
 # --- The same stream split differently -----------------------------------------------------------
+
+
+def test_a_backlog_read_in_parts_gives_the_same_files(workspace: Workspace, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TZ", "UTC")
+    for piece in streams.three_parts():
+        workspace.land(piece)
+    summaries = workspace.refresh(env={"BLUESKY_MAX_BATCH_LINES": "1"}).stdout.decode()
+    assert_files(workspace.metrics(), EXPECTED, "after a first ./periodic read a part per bronze file")
+    assert_read_in_parts(workspace, summaries, "backlog")
 
 
 def test_one_part_gives_the_same_files(

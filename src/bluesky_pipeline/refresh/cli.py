@@ -21,7 +21,7 @@ import duckdb
 from bluesky_pipeline import bronze_layout
 from bluesky_pipeline.bronze_layout import BronzeLayoutError
 from bluesky_pipeline.cli_support import ArgumentParser, CliError, data_dir_argument, metrics_dir_argument
-from bluesky_pipeline.refresh import compaction, follow, rebuild, snapshot, status, warehouse
+from bluesky_pipeline.refresh import batch_parts, compaction, follow, snapshot, status, warehouse
 from bluesky_pipeline.refresh.bronze_check import QuarantinedFile, check_bronze
 from bluesky_pipeline.refresh.bronze_scan import BronzeScan, gap_warning, scan_bronze
 from bluesky_pipeline.refresh.dbt_build import (
@@ -46,7 +46,7 @@ examples:
   ./periodic                      refresh data/ and write metrics/*.csv
   watch -n 30 ./periodic          keep the metrics fresh while ./handle-stream runs
   ./periodic --follow             stay running: refresh as soon as files land (seconds-fresh metrics)
-  ./periodic --full-refresh       rebuild silver and gold from every bronze file, in parts
+  ./periodic --full-refresh       rebuild silver and gold from every bronze file
   ./periodic --status             last refresh, lag, files waiting, rejected lines (never waits)
   ./periodic --freshness          dbt source freshness on bronze (waits for a running refresh)
   ./periodic --no-compact         refresh only, without this run's bronze compaction step
@@ -59,9 +59,9 @@ Every run is recorded in ops.periodic_runs; after each run the marts, the run re
 rejected lines are published to <data-dir>/snapshot.duckdb: query it with ./query, any time.
 dbt's log: <data-dir>/dbt/logs/dbt.log.
 
---full-refresh drops silver and gold, then reads bronze again in parts of about
-BLUESKY_REBUILD_PART_LINES lines (default 10,000,000), one summary line per part; the metric files
-are written after the last part.
+One dbt build reads at most about BLUESKY_MAX_BATCH_LINES new lines (default 10,000,000): a backlog,
+or every bronze file for --full-refresh (which first drops silver and gold), is read in parts, one
+summary line each, and the metric files are written after the last part (after each with --follow).
 
 After a successful refresh, one compaction step merges small bronze files that every model has read
 (data/bronze/events/) into one file in data/bronze/compacted/: at most BLUESKY_COMPACT_MAX_FILES
@@ -161,9 +161,11 @@ class Refresh:
 
     started_at: datetime
     scan: BronzeScan
-    full_refresh: bool = False  # one part of a full refresh (rebuild.py): the first builds with dbt's --full-refresh
-    part: int = 1
-    parts: int = 1  # the metrics are exported after the last part only
+    max_batch_lines: int = batch_parts.DEFAULT_MAX_BATCH_LINES
+    full_refresh: bool = False  # a part of a full refresh: the first builds with dbt's --full-refresh
+    following: bool = False  # --follow: every part is exported, as every refresh is
+    part: int = 1  # a backlog is read in parts (batch_parts.py), part 1 of `parts`
+    parts: int = 1  # known once the batch's start is
     after_seq: int = 0
     result: BuildResult = field(default_factory=BuildResult)
     counts: warehouse.BatchCounts = field(default_factory=warehouse.BatchCounts)
@@ -173,8 +175,9 @@ class Refresh:
     notes: list[str] = field(default_factory=list)  # for the summary: quarantine, compaction
 
     @property
-    def last_part(self) -> bool:
-        return self.part == self.parts
+    def exports(self) -> bool:
+        """Whether the metrics and the snapshot follow this part (a one-shot's parts but the last do not)."""
+        return self.following or self.part == self.parts
 
     def record(self) -> warehouse.RunRecord:
         result = self.result
@@ -196,21 +199,23 @@ class Refresh:
 
 def _refresh(data_dir: Path, metrics_dir: Path, lock: RefreshLock, *, full_refresh: bool, compact: bool) -> int:
     limits = _recover_compaction(data_dir)
+    max_batch_lines = _max_batch_lines()
     scan = _scan_bronze(data_dir)
     if scan is None:
         return 0
     _check_metrics_dir(metrics_dir)
-    ends = _start_rebuild(data_dir, scan) if full_refresh else [scan.through_seq]
+    if full_refresh:
+        _reset_warehouse(data_dir)
     progress = BuildProgress(sys.stderr, PROG, live=sys.stderr.isatty())
-    code = 0
-    for part, through_seq in enumerate(ends, start=1):
+    part, parts = 1, 1
+    while part <= parts:  # the first part tells how many there are
         started = time.monotonic()
         refresh = Refresh(
             started_at=datetime.now(UTC),
-            scan=replace(scan, through_seq=through_seq),
+            scan=scan,
+            max_batch_lines=max_batch_lines,
             full_refresh=full_refresh,
             part=part,
-            parts=len(ends),
         )
         compaction_error = _run_steps(
             data_dir,
@@ -219,7 +224,8 @@ def _refresh(data_dir: Path, metrics_dir: Path, lock: RefreshLock, *, full_refre
             lock=lock,
             progress=progress,
             build_step=build,
-            limits=limits if compact and refresh.last_part else None,
+            limits=limits,
+            compact=compact,
         )
         print(_summary(refresh, time.monotonic() - started, metrics_dir), flush=True)
         code = _report_failures(refresh)
@@ -227,22 +233,23 @@ def _refresh(data_dir: Path, metrics_dir: Path, lock: RefreshLock, *, full_refre
             print(f"{PROG}: error: {compaction_error}", file=sys.stderr)
             code = 1
         if code:
-            break
-    return code
+            return code
+        part, parts = part + 1, refresh.parts
+    return 0
 
 
-def _start_rebuild(data_dir: Path, scan: BronzeScan) -> list[int]:
-    """Reset silver and gold for a full refresh; where each of its parts ends."""
+def _max_batch_lines() -> int:
     try:
-        ends = rebuild.part_ends(data_dir, scan.through_seq, rebuild.part_lines_from_environment())
-        rebuild.reset(data_dir)
-    except rebuild.RebuildError as error:
+        return batch_parts.max_batch_lines_from_environment()
+    except batch_parts.BatchSettingError as error:
         raise CliError(str(error)) from None
+
+
+def _reset_warehouse(data_dir: Path) -> None:
+    try:
+        warehouse.reset(data_dir)
     except duckdb.Error as error:
         raise CliError(f"cannot reset the warehouse in {data_dir} for a full refresh: {_first_line(error)}") from None
-    except OSError as error:
-        raise CliError(f"cannot read the bronze files in {data_dir}: {error}") from None
-    return ends
 
 
 def _run_steps(
@@ -253,17 +260,30 @@ def _run_steps(
     lock: RefreshLock,
     progress: BuildProgress,
     build_step: BuildStep,
-    limits: compaction.CompactionLimits | None,
+    limits: compaction.CompactionLimits,
+    compact: bool,
 ) -> str | None:
-    """The steps of every refresh, one-shot or followed: batch start, quarantine, build, export, publish,
-    record, then a compaction step unless `limits` is None; the compaction's error, if any."""
+    """The steps of every refresh, one-shot or followed: batch start, quarantine, the part to read, build,
+    export, publish, record, then a compaction step after the exported ones if `compact`; the
+    compaction's error, if any."""
     refresh.after_seq = _batch_start(data_dir, refresh)
     if not refresh.failures:
         _quarantine_bad_files(data_dir, refresh)
+        _take_part(data_dir, refresh)
         _build(data_dir, refresh, lock, progress, build_step)
     _finish(data_dir, metrics_dir, refresh, progress)
     # After the run is recorded: a step cut short (kill -9) costs only the step, which the next run redoes.
-    return _compact(data_dir, refresh, limits) if limits is not None and not refresh.failures else None
+    return _compact(data_dir, refresh, limits) if compact and refresh.exports and not refresh.failures else None
+
+
+def _take_part(data_dir: Path, refresh: Refresh) -> None:
+    """Read only the first part of the new files when they hold more than one build should."""
+    try:
+        ends = batch_parts.part_ends(data_dir, refresh.after_seq, refresh.scan.through_seq, refresh.max_batch_lines)
+    except OSError as error:
+        raise CliError(f"cannot read the bronze files in {data_dir}: {error}") from None
+    refresh.scan = replace(refresh.scan, through_seq=ends[0])
+    refresh.parts = refresh.part + len(ends) - 1
 
 
 def _follow(data_dir: Path, metrics_dir: Path, lock: RefreshLock, *, compact: bool) -> int:
@@ -271,6 +291,7 @@ def _follow(data_dir: Path, metrics_dir: Path, lock: RefreshLock, *, compact: bo
     dbt = WarmDbt(data_dir)
     report = FollowReport(sys.stdout, sys.stderr, PROG)
     limits = _recover_compaction(data_dir)  # later steps are finished or undone by this process itself
+    max_batch_lines = _max_batch_lines()
 
     def load() -> None:
         try:
@@ -280,7 +301,7 @@ def _follow(data_dir: Path, metrics_dir: Path, lock: RefreshLock, *, compact: bo
 
     def refresh_step(scan: BronzeScan) -> RefreshOutcome:
         started = time.monotonic()
-        refresh = Refresh(started_at=datetime.now(UTC), scan=scan)
+        refresh = Refresh(started_at=datetime.now(UTC), scan=scan, max_batch_lines=max_batch_lines, following=True)
         try:
             check_metrics_dir(metrics_dir)
         except MetricsDirError as error:
@@ -294,7 +315,8 @@ def _follow(data_dir: Path, metrics_dir: Path, lock: RefreshLock, *, compact: bo
                 lock=lock,
                 progress=progress,
                 build_step=dbt.build,
-                limits=limits if compact else None,
+                limits=limits,
+                compact=compact,
             )
         except CliError as error:  # the bronze files could not be checked: this refresh fails, the next tries
             refresh.failures.append(str(error))
@@ -396,8 +418,7 @@ def _build(
 ) -> None:
     scan, after_seq = refresh.scan, refresh.after_seq
     new_files = f"bronze files #{after_seq + 1}-#{scan.through_seq}" if scan.through_seq > after_seq else "no new file"
-    part = f"full refresh, part {refresh.part} of {refresh.parts}: " if refresh.parts > 1 else ""
-    progress.begin(f"{part}dbt build of {new_files}; dbt's log: {log_path(data_dir)}")
+    progress.begin(f"{_part_label(refresh)}dbt build of {new_files}; dbt's log: {log_path(data_dir)}")
     refresh.result = build_step(
         data_dir,
         after_seq,
@@ -411,19 +432,21 @@ def _build(
 
 def _finish(data_dir: Path, metrics_dir: Path, refresh: Refresh, progress: BuildProgress) -> None:
     """Export the metrics, publish the snapshot and record the run: whatever part of it still can be done.
-    A full refresh's earlier parts only record their run: the metrics and the snapshot follow its last."""
+    A one-shot's earlier parts only record their run: the metrics and the snapshot follow its last."""
     succeeded = refresh.result.succeeded
-    publishing = refresh.last_part or bool(refresh.failures)
+    publishing = refresh.exports or bool(refresh.failures)
     try:
         with warehouse.connect(data_dir) as connection:
             through = refresh.scan.through_seq if succeeded else refresh.after_seq
             refresh.counts = warehouse.batch_counts(connection, refresh.after_seq, through)
             if succeeded:
                 progress.rows(lambda: warehouse.batch_rows(connection, refresh.after_seq, refresh.scan.through_seq))
-            if succeeded and refresh.last_part:
+            if succeeded and refresh.exports:
                 _export(connection, metrics_dir, refresh)
             if publishing:
-                _publish(connection, data_dir, refresh, refreshed=succeeded, rebuild=refresh.full_refresh)
+                # Rebuilt from the warehouse after several parts: the batch alone is only the last part.
+                rebuild = refresh.full_refresh or (refresh.part > 1 and not refresh.following)
+                _publish(connection, data_dir, refresh, refreshed=succeeded, rebuild=rebuild)
             refresh.read_through = compaction.readable_through(connection)
             warehouse.record_run(connection, refresh.record())
     except duckdb.Error as error:
@@ -480,12 +503,20 @@ def _summary(refresh: Refresh, seconds: float, metrics_dir: Path) -> str:
     tests = f"{result.tests_passed} passed, {result.tests_failed} failed"
     if result.warnings:
         tests += f", {len(result.warnings)} warned ({', '.join(result.warnings)})"
-    part = f"full refresh, part {refresh.part} of {refresh.parts}: " if refresh.parts > 1 else ""
+    part = _part_label(refresh)
     return (
         f"{PROG}: {part}{counts.new_events:,} new events ({repeats:,} repeats), {counts.rejected:,} rejected lines, "
         f"{counts.blank:,} blank; data tests {tests}; {''.join(note + '; ' for note in refresh.notes)}{seconds:.1f} s"
-        + ("" if refresh.failures or not refresh.last_part else f"; metrics in {metrics_dir}/")
+        + ("" if refresh.failures or not refresh.exports else f"; metrics in {metrics_dir}/")
     )
+
+
+def _part_label(refresh: Refresh) -> str:
+    if refresh.parts == 1:
+        return ""
+    if refresh.following:
+        return f"backlog, {refresh.parts - 1} more part(s) after this one: "
+    return f"{'full refresh' if refresh.full_refresh else 'backlog'}, part {refresh.part} of {refresh.parts}: "
 
 
 def _report_failures(refresh: Refresh) -> int:

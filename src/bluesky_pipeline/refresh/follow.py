@@ -156,8 +156,8 @@ class _FollowLoop:
         else:
             self._failures_in_a_row = 0
             self._retry_at = None
-            self._refreshed_through = scan.through_seq
-            self._report.refreshed(outcome, self._lag_s(scan.through_seq))
+            self._refreshed_through = outcome.through_seq  # a backlog is read a part at a time
+            self._report.refreshed(outcome, self._lag_s(outcome.through_seq))
         self._report.waiting("waiting for bronze files")
 
     def _crashed(self, scan: BronzeScan, error: Exception) -> RefreshOutcome:

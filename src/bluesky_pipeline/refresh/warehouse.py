@@ -144,6 +144,21 @@ def drop_transit_if_read(data_dir: Path, *, rebuilding: bool) -> bool:
     return True
 
 
+def reset(data_dir: Path) -> None:
+    """Before a full refresh: drop silver and gold in one transaction (the run records in ops stay), and
+    the transit database. The rebuilt tables then reuse the dropped ones' space in the file, instead of
+    being built beside them (DuckDB reuses freed blocks but never shrinks a file)."""
+    drop_transit_if_read(data_dir, rebuilding=True)
+    if not warehouse_path(data_dir).exists():
+        return
+    with open_duckdb(str(warehouse_path(data_dir))) as connection:
+        connection.execute("begin")
+        connection.execute("drop schema if exists silver cascade")
+        connection.execute("drop schema if exists gold cascade")
+        connection.execute("commit")
+        connection.execute("checkpoint")
+
+
 def staged_through(connection: duckdb.DuckDBPyConnection) -> int:
     """The last bronze sequence number the staging model has read (0 before the first refresh)."""
     if not _table_exists(connection, "silver", "watermarks"):
