@@ -3,9 +3,10 @@
 For each history size H: the simulated stream (seeded, fixed start) is landed by ./handle-stream,
 its first H events, then ./periodic builds the warehouse (a full build of H events, timed); then,
 RUNS times, the next 10,000 events of the same stream are landed and ./periodic refreshes (timed:
-the process, and each dbt node from run_results.json). Printed per history: the full build, every
-refresh, the slowest dbt nodes of the best refresh, and bytes on disk per event (bronze and the
-warehouse apart). With two or more histories, the ratio of the best refreshes, largest to smallest.
+the process, and each dbt node from run_results.json), all without compaction steps. Printed per
+history: the full build, every refresh, the slowest dbt nodes of the best refresh, and bytes on disk
+per event (bronze as landed, uncompacted, and the warehouse apart). With two or more histories,
+the ratio of the best refreshes, largest to smallest.
 Run: uv run --frozen python -m bench.periodic [--histories 10000000 20000000] [--runs 3] [--repo DIR]
 """
 
@@ -89,6 +90,13 @@ def _offset_after_lines(chunk: bytes, count: int) -> int | None:
     return position + 1
 
 
+def without_compaction(repo: Path) -> list[str]:
+    """`--no-compact` where ./periodic has it: a compaction step (bench/compaction.py measures those)
+    would land in whichever refresh finds a full run of files, so the refreshes would not compare."""
+    _, usage = run([str(repo / "periodic"), "--help"])
+    return ["--no-compact"] if "--no-compact" in usage else []
+
+
 def node_timings(data: Path) -> list[tuple[str, float]]:
     """(node, seconds) of the last dbt run, slowest first."""
     results = json.loads((data / "dbt" / "target" / "run_results.json").read_text())["results"]
@@ -107,6 +115,7 @@ def measure(repo: Path, history: int, runs: int, keep: bool) -> Measurement:
     work = Path(tempfile.mkdtemp(prefix=f"bench-periodic-{history}-"))
     data, metrics = work / "data", work / "metrics"
     periodic = [str(repo / "periodic"), "--data-dir", str(data), "--metrics-dir", str(metrics)]
+    periodic += without_compaction(repo)
     result = Measurement(history)
     try:
         tails = [work / f"new-{run_no}.jsonl" for run_no in range(runs)]
