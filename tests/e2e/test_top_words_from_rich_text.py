@@ -69,11 +69,12 @@ DUCKDB_REPO = link("github.com/duckdb/duckd...", "https://github.com/duckdb/duck
 # ignored, and the youtu.be link (no valid facet) goes by the text rule.
 E5_TEXT = "engineering: Zig and Rust, Kafka youtu.be/jrN02lpwHeU?..."
 ZIG, RUST, KAFKA = (byte_range(E5_TEXT, word) for word in ("Zig", "Rust", "Kafka"))
+A_LINK = {"$type": f"{FACET}#link", "uri": "https://example.com"}
 E5_FACETS = [
-    facet(ZIG[1], ZIG[0], link("", "https://ziglang.org")[1]),  # reversed
-    facet(KAFKA[0], len(E5_TEXT.encode("utf-8")) + 10, link("", "https://youtu.be/jrN02lpwHeU")[1]),  # past the end
-    facet("0", "11", link("", "https://example.com")[1]),  # offsets as strings, over "engineering"
-    facet(-5, RUST[1], mention("", "did:plc:rust")[1]),  # negative
+    facet(ZIG[1], ZIG[0], A_LINK),  # reversed
+    facet(KAFKA[0], len(E5_TEXT.encode("utf-8")) + 10, A_LINK),  # past the end
+    facet("0", "11", A_LINK),  # offsets as strings, over "engineering"
+    facet(-5, RUST[1], {"$type": f"{FACET}#mention", "did": "did:plc:rust"}),  # negative
 ]
 
 # E6: a facet that starts inside the 4-byte 🚀 (byte 1) splits a character, so all of the post's
@@ -84,7 +85,7 @@ E6_TEXT, E6_VALID_FACETS = rich_text(
     " by ",
     mention("@bob.bsky.social", "did:plc:bob"),
 )
-E6_FACETS = [facet(1, byte_range(E6_TEXT, "latency")[1], link("", "https://example.com")[1]), *E6_VALID_FACETS]
+E6_FACETS = [facet(1, byte_range(E6_TEXT, "latency")[1], A_LINK), *E6_VALID_FACETS]
 
 POSTS = [
     # E1: a shortened link mid-text, marked by its facet.
@@ -121,7 +122,7 @@ POSTS = [
     # E7, E8: links typed without a scheme and no facets (another producer); E8's after a bracket.
     post(7, "Engineering podcast youtu.be/jrN02lpwHeU?... and denikn.cz/2113523 on Kafka, Parquet"),
     post(8, "engineering (bsky.app/profile/isra...) Zig compiler café"),
-    # E9: a link facet at the end of the text; E10: one at its start.
+    # E9: a link facet at the end of the text; E10: one at its start, and a word used twice.
     post(
         9,
         *rich_text(
@@ -132,7 +133,8 @@ POSTS = [
     post(
         10,
         *rich_text(
-            link("github.com/tokio-rs/tokio...", "https://github.com/tokio-rs/tokio"), " engineering Tokio Zig latency"
+            link("github.com/tokio-rs/tokio...", "https://github.com/tokio-rs/tokio"),
+            " engineering Tokio Zig latency, Zig",
         ),
     ),
     # N1: "engineering" only inside a link after → that only its facet marks: not an engineering post.
@@ -152,7 +154,7 @@ POSTS = [
 #   E6 latency (facets ignored; bsky.app/... and @bob... by text)
 #   E7 podcast kafka parquet (youtu.be/... and denikn.cz/2113523 by text)
 #   E8 zig compiler café ("(bsky.app/profile/isra...)" by text)
-#   E9 rust duckdb parquet          E10 tokio zig latency
+#   E9 rust duckdb parquet          E10 tokio zig latency (zig twice, counted once)
 #   N1, N2, N3 do not use the whole word "engineering" once links and mentions are gone.
 # rust 5 (E1 E3 E4 E5 E9); kafka 3 (E2 E5 E7), parquet 3 (E2 E7 E9), zig 3 (E5 E8 E10); café,
 # compiler, duckdb, latency, tokio 2; arrow, learning, notes, podcast 1: ties by word, so of the
@@ -161,7 +163,7 @@ POSTS = [
 # characters: both cuts 6 characters late, the second into " Parquet"), youtu/jrn02lpwheu/bsky/app/
 # isra/profile/denikn (links by text missed), zig 2 or kafka 2 or no E5 words (a wrong facet
 # applied), latency 1 (E6's split facet applied), kafka 4, zig 4 and github/blog (N1 taken for an
-# engineering post), rust 6 (N2 or N3 taken).
+# engineering post), zig 4 (E10's zig counted twice), rust 6 (N2 or N3 taken).
 TOP_10_WORDS = (
     "word,count\nrust,5\nkafka,3\nparquet,3\nzig,3\ncafé,2\ncompiler,2\nduckdb,2\nlatency,2\ntokio,2\narrow,1\n"
 )
