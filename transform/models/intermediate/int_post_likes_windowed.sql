@@ -20,7 +20,7 @@
 
 with
 
-likes as (
+likes as not materialized (  -- read twice: materialised, it would copy every like in silver
     select * from {{ ref('int_likes_extracted') }}
     where post_uri is not null
 ),
