@@ -245,6 +245,12 @@ def summary_totals(summaries: list[str]) -> tuple[int, int, int]:
     return new, rejected, failed
 
 
+def test_every_metric_file_has_expected_contents() -> None:
+    # A metric file of the registry missing from the final expectations would never be compared.
+    assert sorted(EXPECTED) == sorted(HEADERS_ONLY) == sorted(AFTER_PART_2) == sorted(METRIC_FILES)
+    assert set(AFTER_PART_1) <= set(METRIC_FILES)  # trending-posts.csv after part 1 is not worked out
+
+
 # --- The stream in three parts, as a live run brings it ----------------------------------------
 
 
@@ -352,6 +358,6 @@ def test_refresh_of_nothing_but_bad_lines_writes_header_only_files(workspace: Wo
     workspace.land(b"not json\n\n[1]\n")
     workspace.refresh()
     assert sorted(path.name for path in workspace.metrics_dir.iterdir()) == sorted(METRIC_FILES), (
-        "the metrics directory should hold exactly the four metric files"
+        "the metrics directory should hold exactly the metric files of the registry"
     )
     assert_files(workspace.metrics(), HEADERS_ONLY, "after a refresh of bad lines only")
