@@ -1,10 +1,10 @@
 """End to end: the hand-written stream of streams.py through ./handle-stream and ./periodic.
 
-The expected files below were worked out by hand from SPEC sections 2-3, never copied from a run;
+The expected files below were worked out by hand from docs/input.md and docs/metrics.md, never copied from a run;
 the derivation sits beside each one. The same stream is fed split three ways (3 parts, 1 part,
 5 parts) under three machine time zones, and must give the same bytes every time.
 
-Readings of the SPEC that these expectations follow (documented choices of the implementation):
+Readings of the metric definitions that these expectations follow (the choices docs/metrics.md states):
 - the same (repo, path, action) counts once and the first copy landed wins, timestamp included;
 - "contains the word engineering" is judged after links and @mentions are removed;
 - trending counts likes in (newest - 60 min, newest], newest = the latest accepted event of any kind,
@@ -218,7 +218,7 @@ def assert_files(actual: dict[str, bytes], expected: dict[str, str], when: str) 
             diff = difflib.unified_diff(
                 text.splitlines(keepends=True),
                 got.decode(errors="replace").splitlines(keepends=True),
-                fromfile=f"{name} expected (from SPEC by hand)",
+                fromfile=f"{name} expected (worked out by hand)",
                 tofile=f"{name} actual",
             )
             problems.append("".join(diff) or f"{name}: same text, different bytes: {got!r}")

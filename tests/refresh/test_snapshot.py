@@ -110,7 +110,7 @@ def test_a_refresh_blocked_by_a_warehouse_session_is_published_as_failed(workspa
     workspace.land(likes(3))
     workspace.refresh()
     workspace.land(likes(2, first=3))
-    # The trap of issue 12: a DuckDB session left open on the warehouse.
+    # A DuckDB session a user left open on the warehouse holds its lock: the refresh cannot write.
     with duckdb.connect(str(workspace.data_dir / "warehouse.duckdb")):
         failed = workspace.refresh(check=False)
         status = workspace.refresh("--status", check=False)
