@@ -110,7 +110,10 @@ def main(argv: Sequence[str]) -> int:
     args = build_parser().parse_args(argv)
     data_dir: Path = args.data_dir
     if args.status:
-        return status.show(data_dir, args.metrics_dir, sys.stdout)
+        try:
+            return status.show(data_dir, args.metrics_dir, sys.stdout)
+        except status.SnapshotUnreadableError as error:
+            raise CliError(str(error)) from None
     try:
         check_project()
     except DbtProjectMissingError as error:
@@ -334,7 +337,10 @@ def _follow(data_dir: Path, metrics_dir: Path, lock: RefreshLock, *, compact: bo
             failure_lines=(*_failure_lines(refresh), *compaction_lines),
         )
 
-    return follow.follow(data_dir, load, refresh_step, report)
+    try:
+        return follow.follow(data_dir, load, refresh_step, report)
+    except follow.BronzeDirError as error:
+        raise CliError(str(error)) from None
 
 
 def _recover_compaction(data_dir: Path) -> compaction.CompactionLimits:
