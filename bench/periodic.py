@@ -122,27 +122,25 @@ class Bench:
     work: Path
     tails: list[Path]
     result: Measurement
-
-    @property
-    def periodic(self) -> list[str]:
-        data, metrics = self.work / "data", self.work / "metrics"
-        return [str(self.repo / "periodic"), "--data-dir", str(data), "--metrics-dir", str(metrics)]
+    periodic: list[str]  # the ./periodic command, without compaction steps
 
     @classmethod
     def build(cls, repo: Path, history: int, runs: int) -> Bench:
         """Land the history and build the warehouse from it (timed)."""
         work = Path(tempfile.mkdtemp(prefix=f"bench-periodic-{history}-"))
         tails = [work / f"new-{run_no}.jsonl" for run_no in range(runs)]
-        bench = cls(repo, history, work, tails, Measurement(history))
-        land_history(repo, str(work / "data"), history, tails)
-        bench.result.build_seconds, _ = run(bench.periodic + without_compaction(repo))
+        data, metrics = work / "data", work / "metrics"
+        periodic = [str(repo / "periodic"), "--data-dir", str(data), "--metrics-dir", str(metrics)]
+        bench = cls(repo, history, work, tails, Measurement(history), periodic + without_compaction(repo))
+        land_history(repo, str(data), history, tails)
+        bench.result.build_seconds, _ = run(bench.periodic)
         return bench
 
     def refresh(self) -> None:
         """Land the next 10,000 events and refresh (timed, with the nodes of the best refresh)."""
         data = self.work / "data"
         run([str(self.repo / "handle-stream"), "--data-dir", str(data)], stdin=self.tails.pop(0))
-        seconds, _ = run(self.periodic + without_compaction(self.repo))
+        seconds, _ = run(self.periodic)
         if seconds < min(self.result.refresh_seconds, default=float("inf")):
             self.result.best_nodes = node_timings(data)
         self.result.refresh_seconds.append(seconds)

@@ -407,7 +407,7 @@ def _batch_start(data_dir: Path, refresh: Refresh) -> int:
     """The last bronze file already staged (0 after a full refresh's reset), or a failure when the
     warehouse is locked."""
     try:
-        warehouse.drop_transit_if_read(data_dir, rebuilding=False)
+        warehouse.drop_transit_if_read(data_dir)
         with warehouse.connect(data_dir) as connection:
             return warehouse.staged_through(connection)
     except duckdb.Error as error:
