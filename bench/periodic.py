@@ -2,10 +2,13 @@
 
 For each history size H: the simulated stream (seeded, fixed start) is landed by ./handle-stream,
 its first H events, then ./periodic builds the warehouse (a full build of H events, timed); then,
-RUNS times, the next 10,000 events of the same stream are landed and ./periodic refreshes (timed:
-the process, and each dbt node from run_results.json). Printed per history: the full build, every
-refresh, the slowest dbt nodes of the best refresh, and bytes on disk per event (bronze and the
-warehouse apart). With two or more histories, the ratio of the best refreshes, largest to smallest.
+RUNS rounds, in each of which every history in turn gets the next 10,000 events of its stream and
+./periodic refreshes it (timed: the process, and each dbt node from run_results.json), all without
+compaction steps; rounds, not one history after the other, so that the machine's drift in speed
+hits every history alike. Printed per history: the full build, every refresh, the slowest dbt nodes
+of the best refresh, and bytes on disk per event (bronze as landed, uncompacted, and the warehouse
+apart). With two or more histories, the largest against the smallest: best refresh against best
+refresh, and round by round.
 Run: uv run --frozen python -m bench.periodic [--histories 10000000 20000000] [--runs 3] [--repo DIR]
 """
 
@@ -89,6 +92,13 @@ def _offset_after_lines(chunk: bytes, count: int) -> int | None:
     return position + 1
 
 
+def without_compaction(repo: Path) -> list[str]:
+    """`--no-compact` where ./periodic has it: a compaction step (bench/compaction.py measures those)
+    would land in whichever refresh finds a full run of files, so the refreshes would not compare."""
+    _, usage = run([str(repo / "periodic"), "--help"])
+    return ["--no-compact"] if "--no-compact" in usage else []
+
+
 def node_timings(data: Path) -> list[tuple[str, float]]:
     """(node, seconds) of the last dbt run, slowest first."""
     results = json.loads((data / "dbt" / "target" / "run_results.json").read_text())["results"]
@@ -103,31 +113,48 @@ def disk_bytes(path: Path) -> int:
     return sum(entry.stat().st_size for entry in path.rglob("*") if entry.is_file())
 
 
-def measure(repo: Path, history: int, runs: int, keep: bool) -> Measurement:
-    work = Path(tempfile.mkdtemp(prefix=f"bench-periodic-{history}-"))
-    data, metrics = work / "data", work / "metrics"
-    periodic = [str(repo / "periodic"), "--data-dir", str(data), "--metrics-dir", str(metrics)]
-    result = Measurement(history)
-    try:
+@dataclass
+class Bench:
+    """One history's work directory: its warehouse, and the batches still to land."""
+
+    repo: Path
+    history: int
+    work: Path
+    tails: list[Path]
+    result: Measurement
+    periodic: list[str]  # the ./periodic command, without compaction steps
+
+    @classmethod
+    def build(cls, repo: Path, history: int, runs: int) -> Bench:
+        """Land the history and build the warehouse from it (timed)."""
+        work = Path(tempfile.mkdtemp(prefix=f"bench-periodic-{history}-"))
         tails = [work / f"new-{run_no}.jsonl" for run_no in range(runs)]
+        data, metrics = work / "data", work / "metrics"
+        periodic = [str(repo / "periodic"), "--data-dir", str(data), "--metrics-dir", str(metrics)]
+        bench = cls(repo, history, work, tails, Measurement(history), periodic + without_compaction(repo))
         land_history(repo, str(data), history, tails)
-        result.build_seconds, _ = run(periodic)
-        best = float("inf")
-        for tail in tails:
-            run([str(repo / "handle-stream"), "--data-dir", str(data)], stdin=tail)
-            seconds, _ = run(periodic)
-            result.refresh_seconds.append(seconds)
-            if seconds < best:
-                best, result.best_nodes = seconds, node_timings(data)
+        bench.result.build_seconds, _ = run(bench.periodic)
+        return bench
+
+    def refresh(self) -> None:
+        """Land the next 10,000 events and refresh (timed, with the nodes of the best refresh)."""
+        data = self.work / "data"
+        run([str(self.repo / "handle-stream"), "--data-dir", str(data)], stdin=self.tails.pop(0))
+        seconds, _ = run(self.periodic)
+        if seconds < min(self.result.refresh_seconds, default=float("inf")):
+            self.result.best_nodes = node_timings(data)
+        self.result.refresh_seconds.append(seconds)
+
+    def finish(self, keep: bool) -> Measurement:
+        data, result = self.work / "data", self.result
         result.bronze_bytes = disk_bytes(data / "bronze")
         result.bronze_files = sum(1 for _ in (data / "bronze").rglob("*.parquet"))
         result.warehouse_bytes = sum(disk_bytes(path) for path in data.glob("warehouse.duckdb*"))
-        return result
-    finally:
         if keep:
-            print(f"    kept {work}")
+            print(f"    kept {self.work}")
         else:
-            shutil.rmtree(work)
+            shutil.rmtree(self.work)
+        return result
 
 
 def report(result: Measurement) -> None:
@@ -153,16 +180,28 @@ def main() -> None:
     parser.add_argument("--repo", type=Path, default=REPO, help="the checkout to measure (default: this one)")
     parser.add_argument("--keep", action="store_true", help="keep the work directories")
     args = parser.parse_args()
-    results = []
-    for history in args.histories:
-        results.append(measure(args.repo.resolve(), history, args.runs, args.keep))
-        report(results[-1])
+    benches: list[Bench] = []
+    try:
+        for history in args.histories:
+            benches.append(Bench.build(args.repo.resolve(), history, args.runs))
+            print(f"history {history:>11,}: full build {benches[-1].result.build_seconds:6.1f} s", flush=True)
+        for _ in range(args.runs):  # round after round, one refresh per history: the machine's drift hits all alike
+            for bench in benches:
+                bench.refresh()
+    finally:
+        results = [bench.finish(args.keep) for bench in benches]
+    for result in results:
+        report(result)
     if len(results) > 1:
         smallest, largest = results[0], results[-1]
-        ratio = min(largest.refresh_seconds) / min(smallest.refresh_seconds)
+        best = min(largest.refresh_seconds) / min(smallest.refresh_seconds)
+        rounds = sorted(
+            big / small for big, small in zip(largest.refresh_seconds, smallest.refresh_seconds, strict=True)
+        )
         print(
-            f"best refresh, {largest.history:,} vs {smallest.history:,} events of history: ratio {ratio:.3f} "
-            "(targets: < 1.3 for 10 M vs 100 k; within 5% for 20 M vs 10 M)"
+            f"refresh, {largest.history:,} vs {smallest.history:,} events of history: best against best {best:.3f}, "
+            f"round by round {' '.join(f'{ratio:.3f}' for ratio in rounds)} (median {rounds[len(rounds) // 2]:.3f}); "
+            "targets: < 1.3 for 10 M vs 100 k, within 5% for 20 M vs 10 M"
         )
 
 

@@ -1,8 +1,8 @@
 """A hand-written Bluesky stream whose four metric files are known in advance.
 
 Every line is built here with a fixed timestamp, in the shape of the reference producer's output
-(SPEC section 2); test_metrics_exact.py holds the expected files, worked out by hand from SPEC
-section 3, with the derivation beside each one. The comments here give each group's contribution.
+(docs/input.md); test_metrics_exact.py holds the expected files, worked out by hand from
+docs/metrics.md, with the derivation beside each one. The comments here give each group's contribution.
 
 The stream has three parts, as a live run brings them: each part's lines are shuffled (out of time
 order on purpose), and each part ends with one chosen line that is landed without a trailing newline.

@@ -23,7 +23,7 @@ WAIT_S = 180.0
 class Follow:
     """`./periodic --follow` on `workspace`, started now."""
 
-    def __init__(self, workspace: Workspace, *args: str) -> None:
+    def __init__(self, workspace: Workspace, *args: str, env: dict[str, str] | None = None) -> None:
         self.workspace = workspace
         self.child = Child(
             "periodic",
@@ -33,6 +33,7 @@ class Follow:
             *args,
             log_dir=workspace.data_dir.parent / "logs",
             stdin=subprocess.DEVNULL,
+            env=env,
         )  # fmt: skip
 
     @property

@@ -55,6 +55,18 @@ def test_it_waits_for_the_first_file_then_refreshes_each_batch_as_it_lands(works
     assert follow.child.stderr().splitlines()[0].startswith(f"periodic: following {events_dir} (dbt loaded in ")
 
 
+def test_a_backlog_is_read_a_part_at_a_time_each_exported(workspace: Workspace) -> None:
+    for first, count in ((0, 3), (3, 2), (5, 4)):
+        workspace.land(likes(count, first=first))
+    follow = Follow(workspace, env={"BLUESKY_MAX_BATCH_LINES": "1"})
+    follow.wait_until_current()
+    follow.signal(signal.SIGTERM)
+    assert follow.wait() == 0, follow.output()
+    assert workspace.metric("likes-per-minutes.csv") == "time,likes\n2026-03-01 12:00:00,9\n"
+    runs = workspace.warehouse("select bronze_through_seq, lines from ops.periodic_runs order by started_at")
+    assert runs == [(1, 3), (2, 2), (3, 4)], "one refresh per bronze file, each reading its own lines"
+
+
 def test_a_one_shot_periodic_beside_it_says_a_refresh_is_already_running(workspace: Workspace) -> None:
     workspace.land(likes(2))
     follow = Follow(workspace)

@@ -19,6 +19,7 @@ import pyarrow.parquet as pq
 
 from bluesky_pipeline import bronze_layout
 from bluesky_pipeline.bronze_layout import LIVE_SCHEMA
+from bluesky_pipeline.refresh.metric_files import METRICS
 from tests.pipeline import Workspace
 from tests.refresh.lines import junk, likes, not_objects
 from tests.reliability.processes import Child
@@ -72,9 +73,9 @@ def test_status_reports_the_last_refresh_files_waiting_and_rejected_lines_by_rea
     assert report["bronze waiting"] == "1 file (#2-#2) landed since the last refresh"
     assert report["rejected lines"] == "3 in all: invalid JSON 2, not a JSON object 1"
     assert report["newest event"].startswith("2026-03-01 12:00:02 (lag ")
-    assert report["metrics"].endswith(
-        "likes-per-minutes.csv 1 rows, fast-likers.csv 0 rows, top-10-word.csv 0 rows, trending-posts.csv 1 rows"
-    )
+    # 3 likes of one post in one minute: one minute, one trending post, no post's words, no fast liker.
+    rows = {"likes-per-minutes.csv": 1, "trending-posts.csv": 1}
+    assert report["metrics"].endswith(", ".join(f"{metric.name} {rows.get(metric.name, 0)} rows" for metric in METRICS))
 
 
 def test_status_answers_at_once_while_a_refresh_runs_and_refreshes_say_who_they_wait_for(

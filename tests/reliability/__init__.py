@@ -1,1 +1,1 @@
-"""Reliability tests: the guarantees of SPEC sections 2, 4 and 6 under faults, load and hostile input."""
+"""Reliability tests: the guarantees of docs/guarantees.md under faults, load and hostile input (docs/input.md)."""

@@ -13,6 +13,7 @@ import pytest
 from tests.pipeline import Workspace
 from tests.reliability.files import metric_files_problems
 from tests.reliability.streams import simulated_stream
+from tests.rules import TOP_N
 
 
 @pytest.fixture(scope="session")
@@ -32,7 +33,7 @@ def reference_metrics(stream_lines: list[bytes], tmp_path_factory: pytest.TempPa
     metrics = clean.metrics()
     # The comparisons below are only as strong as these files are rich.
     assert metrics["fast-likers.csv"].count(b"\n") >= 3, metrics["fast-likers.csv"]
-    assert metrics["top-10-word.csv"].count(b"\n") == 11, metrics["top-10-word.csv"]
-    assert metrics["trending-posts.csv"].count(b"\n") == 11, metrics["trending-posts.csv"]
+    assert metrics["top-10-word.csv"].count(b"\n") == 1 + TOP_N, metrics["top-10-word.csv"]
+    assert metrics["trending-posts.csv"].count(b"\n") == 1 + TOP_N, metrics["trending-posts.csv"]
     assert metrics["likes-per-minutes.csv"].count(b"\n") >= 3, metrics["likes-per-minutes.csv"]
     return metrics

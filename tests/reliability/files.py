@@ -18,7 +18,7 @@ from bluesky_pipeline import bronze_layout
 from bluesky_pipeline.bronze_layout import events_dir
 from bluesky_pipeline.refresh.metric_files import METRICS
 from tests.pipeline import query_bronze
-from tests.rules import FAST_LIKER_MIN_LIKES
+from tests.rules import FAST_LIKER_MIN_LIKES, TOP_N
 
 METRIC_HEADERS = {metric.name: list(metric.header) for metric in METRICS}
 MINUTE_RE = re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d:00")
@@ -75,8 +75,8 @@ def metric_file_problem(name: str, data: bytes) -> str | None:
     rows = list(csv.reader(io.StringIO(text, newline="")))
     if not rows or rows[0] != METRIC_HEADERS[name]:
         return f"header is {rows[:1]!r}"
-    if name in ("top-10-word.csv", "trending-posts.csv") and len(rows) > 11:
-        return f"{len(rows) - 1} rows, more than 10"
+    if name in ("top-10-word.csv", "trending-posts.csv") and len(rows) > 1 + TOP_N:
+        return f"{len(rows) - 1} rows, more than {TOP_N}"
     return next(filter(None, (metric_row_problem(name, row) for row in rows[1:])), None)
 
 

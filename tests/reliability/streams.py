@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from typing import IO
 
 from tests.pipeline import REPO, child_environment
+from tests.rules import FAST_LIKER_MIN_LIKES, FAST_LIKER_WINDOW_SECONDS
 
 STREAM_SEED = 11
 STREAM_EVENTS = 60_000
@@ -32,8 +33,8 @@ def split_lines(stream: bytes) -> list[bytes]:
 def simulated_stream() -> list[bytes]:
     """A realistic stream (./bluesky --simulate, with malformed lines) plus two fast likers.
 
-    The simulated stream spans about 30 s of event time, too short for any simulated account to
-    reach 50 likes in a minute, so two scripted accounts are woven in: fast-likers.csv then has
+    The simulated stream spans about 30 s of event time, too short for its accounts to be counted on
+    as fast likers, so two scripted accounts are woven in: fast-likers.csv then has
     rows whose sliding windows straddle any split of the stream into batches.
     """
     completed = subprocess.run(
@@ -70,9 +71,16 @@ def simulated_stream() -> list[bytes]:
 
 
 def fast_liker_lines() -> list[bytes]:
-    """Likes of two accounts: 70 in 28 s, and 55 in 54 s (both over 50 within a minute)."""
+    """Likes of two fast likers, worked out from the rules (tests/rules.py) so that any threshold holds.
+
+    One makes 20 likes over the threshold within half a window; the other 5 over it, spread over 90%
+    of a window (with the rules of transform/dbt_project.yml as shipped: 70 within 30 s, and 55 in 54 s).
+    """
+    burst = FAST_LIKER_MIN_LIKES + 20
+    spread = FAST_LIKER_MIN_LIKES + 5
+    bots = [(burst, FAST_LIKER_WINDOW_SECONDS / 2 / burst), (spread, FAST_LIKER_WINDOW_SECONDS * 0.9 / (spread - 1))]
     lines = []
-    for bot, (count, step_s) in enumerate([(70, 0.4), (55, 1.0)]):
+    for bot, (count, step_s) in enumerate(bots):
         for index in range(count):
             seen = datetime(2026, 1, 1, 0, 0, 1) + timedelta(seconds=step_s * index, microseconds=1301 * bot)
             event = {

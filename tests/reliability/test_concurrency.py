@@ -1,4 +1,4 @@
-"""./periodic in a loop, and two at once, while ./handle-stream lands a steady stream (SPEC section 4).
+"""./periodic in a loop, and two at once, while ./handle-stream lands a steady stream (docs/guarantees.md).
 
 The classic DuckDB pipeline failure is one file lock shared by a streaming writer and a batch
 reader; here the writer never opens the warehouse, so no run may fail. Meanwhile a reader reads

@@ -1,4 +1,4 @@
-"""Hostile input through the real executables (SPEC section 2), generated with hypothesis.
+"""Hostile input through the real executables (docs/input.md), generated with hypothesis.
 
 Random bytes, random JSON, wrong types in every field, deep nesting and huge strings, interleaved
 with valid events: handle-stream lands every line byte for byte, ./periodic never fails, and the
@@ -51,7 +51,7 @@ def variant(**changes: Any) -> dict[str, Any]:
     return {key: value for key, value in event.items() if value is not ...}
 
 
-# The hostile cases SPEC section 2 names, each with the kind of line the staging model must see.
+# The hostile cases docs/input.md names, each with the kind of line the staging model must see.
 GAUNTLET: list[tuple[bytes, str]] = [
     (b"\n", "blank"),
     (b" \t \r\n", "blank"),

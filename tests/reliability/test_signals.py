@@ -1,4 +1,4 @@
-"""SIGINT/SIGTERM to handle-stream land what was read, then exit 0; a restart appends (SPEC section 4)."""
+"""SIGINT/SIGTERM to handle-stream land what was read, then exit 0; a restart appends (docs/guarantees.md)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""kill -9 of handle-stream mid-stream, then a restart fed the tail with an overlap (SPEC section 6).
+"""kill -9 of handle-stream mid-stream, then a restart fed the tail with an overlap (docs/guarantees.md).
 
 What may be lost is only what was read since the last commit (about one commit interval); no half
 file is ever visible; a replayed overlap counts once, so the metrics equal an uninterrupted run's.

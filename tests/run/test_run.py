@@ -23,6 +23,7 @@ from typing import Protocol
 
 import pytest
 
+from bluesky_pipeline import bronze_layout
 from tests.pipeline import METRIC_FILES, REPO, Workspace, child_environment, run_executable
 
 PRODUCER = ("--simulate", "--seed", "5", "--start", "2026-05-01T12:00:00")  # a deterministic stream
@@ -112,9 +113,9 @@ def wait_until(condition: Callable[[], bool], timeout: float, what: str) -> None
         time.sleep(0.1)
 
 
-def bronze_files(workspace: Workspace) -> list[Path]:
-    directory = workspace.data_dir / "bronze" / "events"
-    return sorted(directory.glob("events-*.parquet")) if directory.exists() else []
+def bronze_seqs(workspace: Workspace) -> list[int]:
+    """Sequence numbers of the live bronze files committed so far, in order."""
+    return bronze_layout.committed_seqs(bronze_layout.events_dir(workspace.data_dir))
 
 
 def reference_lines(count: int) -> list[bytes]:
@@ -156,7 +157,7 @@ def likes_in_metric(workspace: Workspace) -> int:
 
 
 def assert_the_last_refresh_saw_every_file(workspace: Workspace) -> None:
-    newest_seq = int(bronze_files(workspace)[-1].stem.removeprefix("events-"))
+    newest_seq = bronze_seqs(workspace)[-1]
     ((through_seq, status),) = workspace.warehouse(
         "select bronze_through_seq, status from ops.periodic_runs order by finished_at desc limit 1"
     )
@@ -169,8 +170,8 @@ def test_ctrl_c_stops_the_producer_first_lands_every_line_and_refreshes_last(
     run = start_run("--every", "5", *PRODUCER, "--rate", "2000", "--count", "1000000")
     likes_csv = workspace.metrics_dir / "likes-per-minutes.csv"
     wait_until(likes_csv.exists, 120, "the first refresh's metrics")
-    first_refresh_files = len(bronze_files(workspace))
-    wait_until(lambda: len(bronze_files(workspace)) >= first_refresh_files + 2, 60, "more lines after the refresh")
+    first_refresh_files = len(bronze_seqs(workspace))
+    wait_until(lambda: len(bronze_seqs(workspace)) >= first_refresh_files + 2, 60, "more lines after the refresh")
     running = " ".join(session_processes(run.pid).values())
     assert "bluesky_pipeline.producer" in running
     assert "bluesky_pipeline.landing" in running
@@ -200,8 +201,8 @@ def test_without_every_one_periodic_follow_refreshes_and_is_stopped_last_reading
     run = start_run(*PRODUCER, "--rate", "2000", "--count", "1000000")
     likes_csv = workspace.metrics_dir / "likes-per-minutes.csv"
     wait_until(likes_csv.exists, 120, "the first refresh's metrics")
-    first_files = len(bronze_files(workspace))
-    wait_until(lambda: len(bronze_files(workspace)) >= first_files + 3, 60, "more files landed")
+    first_files = len(bronze_seqs(workspace))
+    wait_until(lambda: len(bronze_seqs(workspace)) >= first_files + 3, 60, "more files landed")
     running = list(session_processes(run.pid).values())
     assert sum("bluesky_pipeline.refresh --follow" in command for command in running) == 1, running
 
@@ -242,7 +243,7 @@ def test_a_closed_terminal_stops_it_like_ctrl_c(workspace: Workspace, start_run:
     terminal, run_side = pty.openpty()
     run = start_run(*PRODUCER, "--rate", "2000", "--count", "1000000", terminal=run_side)
     os.close(run_side)
-    wait_until(lambda: len(bronze_files(workspace)) >= 2, 60, "lines to land")
+    wait_until(lambda: len(bronze_seqs(workspace)) >= 2, 60, "lines to land")
     os.close(terminal)
     assert run.wait() == 0
 
@@ -254,7 +255,7 @@ def test_a_closed_terminal_stops_it_like_ctrl_c(workspace: Workspace, start_run:
 
 def test_kill_9_of_run_leaves_no_child_running(workspace: Workspace, start_run: StartRun) -> None:
     run = start_run("--every", "1000", *PRODUCER, "--rate", "2000", "--count", "1000000")
-    wait_until(lambda: len(bronze_files(workspace)) >= 1, 60, "lines to land")
+    wait_until(lambda: len(bronze_seqs(workspace)) >= 1, 60, "lines to land")
     os.kill(run.pid, signal.SIGKILL)
     run.wait()
     # The producer gets SIGTERM from the kernel when ./run dies; handle-stream then reads to the end.

@@ -2,7 +2,7 @@
     Boolean SQL expressions checking atproto identifier syntax, written from the specifications
     (atproto.com/specs: did, nsid, record-key, at-uri-scheme). Every check is on ASCII only, so
     look-alike Unicode never passes, and an over-long value fails rather than being cut.
-    The limits are docs/input.md's; the rules are restated there.
+    The limits are docs/metrics.md's ("Bad input"); the rules are restated there.
 -#}
 
 {#- A DID: "did:", a lowercase method, ":", then [a-zA-Z0-9._:%-], not ending in ":" or "%"; at most 2,048 characters. -#}

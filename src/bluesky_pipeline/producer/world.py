@@ -41,7 +41,8 @@ KIND_SHARES = (0.45, 0.28, 0.10, 0.06, 0.04, 0.03, 0.01, 0.03)
 
 USERS = 200_000
 # Activity by rank r is proportional to 1/(r + 400): heavy-tailed, yet the busiest human stays near
-# 20 likes a minute, so only the bots reach the fast-likers threshold (50 likes in 60 s).
+# 20 likes a minute, so only the bots reach the fast-likers threshold (as shipped, 50 likes
+# (`fast_liker_min_likes`) in 60 s (`fast_liker_window_seconds`)).
 ACTIVITY_OFFSET = 400
 LISTS = 2000  # moderation and curation lists that list items go to
 POST_RING = RECENT_POSTS + BATCH  # a batch's new posts never overwrite the recent ones it may pick

@@ -14,7 +14,7 @@ import os
 import sys
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -23,7 +23,7 @@ import duckdb
 from bluesky_pipeline import bronze_layout
 from bluesky_pipeline.bronze_layout import BronzeLayoutError
 from bluesky_pipeline.cli_support import ArgumentParser, CliError, data_dir_argument, metrics_dir_argument
-from bluesky_pipeline.refresh import compaction, follow, snapshot, status, warehouse
+from bluesky_pipeline.refresh import batch_parts, compaction, follow, snapshot, status, warehouse
 from bluesky_pipeline.refresh.bronze_check import QuarantinedFile, check_bronze
 from bluesky_pipeline.refresh.bronze_scan import BronzeScan, gap_warning, scan_bronze
 from bluesky_pipeline.refresh.dbt_build import (
@@ -62,6 +62,10 @@ reads what landed meanwhile; a second signal abandons it, which the next run red
 Every run is recorded in ops.periodic_runs; after each run the marts, the run records and the
 rejected lines are published to <data-dir>/snapshot.duckdb: query it with ./query, any time.
 dbt's log: <data-dir>/dbt/logs/dbt.log.
+
+One dbt build reads at most about BLUESKY_MAX_BATCH_LINES new lines (default 10,000,000): a backlog,
+or every bronze file for --full-refresh (which first drops silver and gold), is read in parts, one
+summary line each, and the metric files are written after the last part (after each with --follow).
 
 After a successful refresh, one compaction step merges small bronze files that every model has read
 (data/bronze/events/) into one file in data/bronze/compacted/: at most BLUESKY_COMPACT_MAX_FILES
@@ -123,7 +127,10 @@ def main(argv: Sequence[str]) -> int:
             f"(watch -n 60 ./periodic --engine {args.engine}; docs/scaling-out.md)"
         )
     if args.status:
-        return status.show(data_dir, args.metrics_dir, sys.stdout)
+        try:
+            return status.show(data_dir, args.metrics_dir, sys.stdout)
+        except status.SnapshotUnreadableError as error:
+            raise CliError(str(error)) from None
     try:
         check_project()
         check_engine(args.engine)
@@ -181,6 +188,11 @@ class Refresh:
     started_at: datetime
     scan: BronzeScan
     engine: str = DEFAULT_ENGINE
+    max_batch_lines: int = batch_parts.DEFAULT_MAX_BATCH_LINES
+    full_refresh: bool = False  # a part of a full refresh: the first builds with dbt's --full-refresh
+    following: bool = False  # --follow: every part is exported, as every refresh is
+    part: int = 1  # a backlog is read in parts (batch_parts.py), part 1 of `parts`
+    parts: int = 1  # known once the batch's start is
     after_seq: int = 0
     result: BuildResult = field(default_factory=BuildResult)
     counts: warehouse.BatchCounts = field(default_factory=warehouse.BatchCounts)
@@ -188,6 +200,11 @@ class Refresh:
     quarantined: list[QuarantinedFile] = field(default_factory=list)
     read_through: int = 0  # what every model has read once dbt ran: compaction may merge up to there
     notes: list[str] = field(default_factory=list)  # for the summary: quarantine, compaction
+
+    @property
+    def exports(self) -> bool:
+        """Whether the metrics and the snapshot follow this part (a one-shot's parts but the last do not)."""
+        return self.following or self.part == self.parts
 
     def record(self) -> warehouse.RunRecord:
         result = self.result
@@ -210,30 +227,59 @@ class Refresh:
 def _refresh(
     data_dir: Path, metrics_dir: Path, lock: RefreshLock, engine: str, *, full_refresh: bool, compact: bool
 ) -> int:
-    started = time.monotonic()
     limits = _recover_compaction(data_dir)
+    max_batch_lines = _max_batch_lines()
     scan = _scan_bronze(data_dir)
     if scan is None:
         return 0
     _check_metrics_dir(metrics_dir)
-    refresh = Refresh(started_at=datetime.now(UTC), scan=scan, engine=engine)
+    if full_refresh:
+        _reset_warehouse(data_dir, engine)
     progress = BuildProgress(sys.stderr, PROG, live=sys.stderr.isatty())
-    compaction_error = _run_steps(
-        data_dir,
-        metrics_dir,
-        refresh,
-        lock=lock,
-        progress=progress,
-        build_step=functools.partial(build, engine=engine),
-        full_refresh=full_refresh,
-        limits=limits if compact else None,
-    )
-    print(_summary(refresh, time.monotonic() - started, metrics_dir))
-    code = _report_failures(refresh)
-    if compaction_error:
-        print(f"{PROG}: error: {compaction_error}", file=sys.stderr)
-        code = 1
-    return code
+    part, parts = 1, 1
+    while part <= parts:  # the first part tells how many there are
+        started = time.monotonic()
+        refresh = Refresh(
+            started_at=datetime.now(UTC),
+            scan=scan,
+            max_batch_lines=max_batch_lines,
+            engine=engine,
+            full_refresh=full_refresh,
+            part=part,
+        )
+        compaction_error = _run_steps(
+            data_dir,
+            metrics_dir,
+            refresh,
+            lock=lock,
+            progress=progress,
+            build_step=functools.partial(build, engine=engine),
+            limits=limits,
+            compact=compact,
+        )
+        print(_summary(refresh, time.monotonic() - started, metrics_dir), flush=True)
+        code = _report_failures(refresh)
+        if compaction_error:
+            print(f"{PROG}: error: {compaction_error}", file=sys.stderr)
+            code = 1
+        if code:
+            return code
+        part, parts = part + 1, refresh.parts
+    return 0
+
+
+def _max_batch_lines() -> int:
+    try:
+        return batch_parts.max_batch_lines_from_environment()
+    except batch_parts.BatchSettingError as error:
+        raise CliError(str(error)) from None
+
+
+def _reset_warehouse(data_dir: Path, engine: str) -> None:
+    try:
+        warehouse.reset(data_dir, engine)
+    except (duckdb.Error, OSError) as error:
+        raise CliError(f"cannot reset the warehouse in {data_dir} for a full refresh: {_first_line(error)}") from None
 
 
 def _run_steps(
@@ -244,18 +290,30 @@ def _run_steps(
     lock: RefreshLock,
     progress: BuildProgress,
     build_step: BuildStep,
-    full_refresh: bool,
-    limits: compaction.CompactionLimits | None,
+    limits: compaction.CompactionLimits,
+    compact: bool,
 ) -> str | None:
-    """The steps of every refresh, one-shot or followed: batch start, quarantine, build, export, publish,
-    record, then a compaction step unless `limits` is None; the compaction's error, if any."""
-    refresh.after_seq = _batch_start(data_dir, refresh, full_refresh=full_refresh)
+    """The steps of every refresh, one-shot or followed: batch start, quarantine, the part to read, build,
+    export, publish, record, then a compaction step after the exported ones if `compact`; the
+    compaction's error, if any."""
+    refresh.after_seq = _batch_start(data_dir, refresh)
     if not refresh.failures:
         _quarantine_bad_files(data_dir, refresh)
-        _build(data_dir, refresh, lock, progress, build_step, full_refresh=full_refresh)
-    _finish(data_dir, metrics_dir, refresh, progress, full_refresh=full_refresh)
+        _take_part(data_dir, refresh)
+        _build(data_dir, refresh, lock, progress, build_step)
+    _finish(data_dir, metrics_dir, refresh, progress)
     # After the run is recorded: a step cut short (kill -9) costs only the step, which the next run redoes.
-    return _compact(data_dir, refresh, limits) if limits is not None and not refresh.failures else None
+    return _compact(data_dir, refresh, limits) if compact and refresh.exports and not refresh.failures else None
+
+
+def _take_part(data_dir: Path, refresh: Refresh) -> None:
+    """Read only the first part of the new files when they hold more than one build should."""
+    try:
+        ends = batch_parts.part_ends(data_dir, refresh.after_seq, refresh.scan.through_seq, refresh.max_batch_lines)
+    except OSError as error:
+        raise CliError(f"cannot read the bronze files in {data_dir}: {error}") from None
+    refresh.scan = replace(refresh.scan, through_seq=ends[0])
+    refresh.parts = refresh.part + len(ends) - 1
 
 
 def _follow(data_dir: Path, metrics_dir: Path, lock: RefreshLock, *, compact: bool) -> int:
@@ -263,6 +321,7 @@ def _follow(data_dir: Path, metrics_dir: Path, lock: RefreshLock, *, compact: bo
     dbt = WarmDbt(data_dir)
     report = FollowReport(sys.stdout, sys.stderr, PROG)
     limits = _recover_compaction(data_dir)  # later steps are finished or undone by this process itself
+    max_batch_lines = _max_batch_lines()
 
     def load() -> None:
         try:
@@ -272,7 +331,7 @@ def _follow(data_dir: Path, metrics_dir: Path, lock: RefreshLock, *, compact: bo
 
     def refresh_step(scan: BronzeScan) -> RefreshOutcome:
         started = time.monotonic()
-        refresh = Refresh(started_at=datetime.now(UTC), scan=scan)
+        refresh = Refresh(started_at=datetime.now(UTC), scan=scan, max_batch_lines=max_batch_lines, following=True)
         try:
             check_metrics_dir(metrics_dir)
         except MetricsDirError as error:
@@ -286,8 +345,8 @@ def _follow(data_dir: Path, metrics_dir: Path, lock: RefreshLock, *, compact: bo
                 lock=lock,
                 progress=progress,
                 build_step=dbt.build,
-                full_refresh=False,
-                limits=limits if compact else None,
+                limits=limits,
+                compact=compact,
             )
         except CliError as error:  # the bronze files could not be checked: this refresh fails, the next tries
             refresh.failures.append(str(error))
@@ -305,7 +364,10 @@ def _follow(data_dir: Path, metrics_dir: Path, lock: RefreshLock, *, compact: bo
             failure_lines=(*_failure_lines(refresh), *compaction_lines),
         )
 
-    return follow.follow(data_dir, load, refresh_step, report)
+    try:
+        return follow.follow(data_dir, load, refresh_step, report)
+    except follow.BronzeDirError as error:
+        raise CliError(str(error)) from None
 
 
 def _recover_compaction(data_dir: Path) -> compaction.CompactionLimits:
@@ -368,13 +430,14 @@ def _check_metrics_dir(metrics_dir: Path) -> None:
         raise CliError(str(error)) from None
 
 
-def _batch_start(data_dir: Path, refresh: Refresh, *, full_refresh: bool) -> int:
-    """The last bronze file already staged (0 for a full refresh), or a failure when the warehouse is locked."""
+def _batch_start(data_dir: Path, refresh: Refresh) -> int:
+    """The last bronze file already staged (0 after a full refresh's reset), or a failure when the
+    warehouse is locked."""
     try:
         if refresh.engine == "duckdb":
-            warehouse.drop_transit_if_read(data_dir, rebuilding=full_refresh)
+            warehouse.drop_transit_if_read(data_dir)
         with warehouse.connect(data_dir, refresh.engine) as connection:
-            return 0 if full_refresh else warehouse.staged_through(connection)
+            return warehouse.staged_through(connection)
     except duckdb.Error as error:
         refresh.failures.append(f"cannot open the warehouse in {data_dir}: {_first_line(error)}")
         return 0
@@ -386,31 +449,38 @@ def _build(
     lock: RefreshLock,
     progress: BuildProgress,
     build_step: BuildStep,
-    *,
-    full_refresh: bool,
 ) -> None:
     scan, after_seq = refresh.scan, refresh.after_seq
     new_files = f"bronze files #{after_seq + 1}-#{scan.through_seq}" if scan.through_seq > after_seq else "no new file"
-    progress.begin(f"dbt build of {new_files}; dbt's log: {log_path(data_dir)}")
+    progress.begin(f"{_part_label(refresh)}dbt build of {new_files}; dbt's log: {log_path(data_dir)}")
     refresh.result = build_step(
-        data_dir, after_seq, scan.through_seq, full_refresh=full_refresh, progress=progress, inherit_fds=(lock.fd,)
+        data_dir,
+        after_seq,
+        scan.through_seq,
+        full_refresh=refresh.full_refresh and refresh.part == 1,
+        progress=progress,
+        inherit_fds=(lock.fd,),
     )
     refresh.failures.extend(refresh.result.failures)
 
 
-def _finish(
-    data_dir: Path, metrics_dir: Path, refresh: Refresh, progress: BuildProgress, *, full_refresh: bool
-) -> None:
-    """Export the metrics, publish the snapshot and record the run: whatever part of it still can be done."""
+def _finish(data_dir: Path, metrics_dir: Path, refresh: Refresh, progress: BuildProgress) -> None:
+    """Export the metrics, publish the snapshot and record the run: whatever part of it still can be done.
+    A one-shot's earlier parts only record their run: the metrics and the snapshot follow its last."""
     succeeded = refresh.result.succeeded
+    publishing = refresh.exports or bool(refresh.failures)
     try:
         with warehouse.connect(data_dir, refresh.engine) as connection:
             through = refresh.scan.through_seq if succeeded else refresh.after_seq
             refresh.counts = warehouse.batch_counts(connection, refresh.after_seq, through)
             if succeeded:
                 progress.rows(lambda: warehouse.batch_rows(connection, refresh.after_seq, refresh.scan.through_seq))
+            if succeeded and refresh.exports:
                 _export(connection, metrics_dir, refresh)
-            _publish(connection, data_dir, refresh, refreshed=succeeded, rebuild=full_refresh)
+            if publishing:
+                # Rebuilt from the warehouse after several parts: the batch alone is only the last part.
+                rebuild = refresh.full_refresh or (refresh.part > 1 and not refresh.following)
+                _publish(connection, data_dir, refresh, refreshed=succeeded, rebuild=rebuild)
             refresh.read_through = compaction.readable_through(connection)
             warehouse.record_run(connection, refresh.record())
     except duckdb.Error as error:
@@ -467,11 +537,20 @@ def _summary(refresh: Refresh, seconds: float, metrics_dir: Path) -> str:
     tests = f"{result.tests_passed} passed, {result.tests_failed} failed"
     if result.warnings:
         tests += f", {len(result.warnings)} warned ({', '.join(result.warnings)})"
+    part = _part_label(refresh)
     return (
-        f"{PROG}: {counts.new_events:,} new events ({repeats:,} repeats), {counts.rejected:,} rejected lines, "
+        f"{PROG}: {part}{counts.new_events:,} new events ({repeats:,} repeats), {counts.rejected:,} rejected lines, "
         f"{counts.blank:,} blank; data tests {tests}; {''.join(note + '; ' for note in refresh.notes)}{seconds:.1f} s"
-        + ("" if refresh.failures else f"; metrics in {metrics_dir}/")
+        + ("" if refresh.failures or not refresh.exports else f"; metrics in {metrics_dir}/")
     )
+
+
+def _part_label(refresh: Refresh) -> str:
+    if refresh.parts == 1:
+        return ""
+    if refresh.following:
+        return f"backlog, {refresh.parts - 1} more part(s) after this one: "
+    return f"{'full refresh' if refresh.full_refresh else 'backlog'}, part {refresh.part} of {refresh.parts}: "
 
 
 def _report_failures(refresh: Refresh) -> int:

@@ -19,7 +19,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from bluesky_pipeline import bronze_layout
-from bluesky_pipeline.cli_support import CliError, StopSignals
+from bluesky_pipeline.cli_support import StopSignals
 from bluesky_pipeline.refresh.bronze_scan import BronzeScan, gap_warning, scan_bronze
 from bluesky_pipeline.refresh.bronze_watch import BronzeWatch
 from bluesky_pipeline.refresh.follow_report import FollowReport, RefreshOutcome
@@ -35,13 +35,17 @@ EXIT_STOPPED = 0
 EXIT_LAST_REFRESH_FAILED = 1
 
 
+class BronzeDirError(Exception):
+    """The bronze directory to watch cannot be created."""
+
+
 def follow(data_dir: Path, load: Callable[[], None], refresh_step: RefreshStep, report: FollowReport) -> int:
     """Refresh whenever bronze files land, until a stop signal; the exit code. `load` readies dbt."""
     events_dir = bronze_layout.events_dir(data_dir)
     try:
         events_dir.mkdir(parents=True, exist_ok=True)  # to be watched before handle-stream first runs
     except OSError as error:
-        raise CliError(f"cannot create the bronze directory {events_dir}: {error.strerror}") from None
+        raise BronzeDirError(f"cannot create the bronze directory {events_dir}: {error.strerror}") from None
     loop = _FollowLoop(data_dir, refresh_step, report)
     try:
         with StopSignals(on_signal=loop.on_signal) as stop, BronzeWatch(events_dir) as watch:
@@ -156,8 +160,8 @@ class _FollowLoop:
         else:
             self._failures_in_a_row = 0
             self._retry_at = None
-            self._refreshed_through = scan.through_seq
-            self._report.refreshed(outcome, self._lag_s(scan.through_seq))
+            self._refreshed_through = outcome.through_seq  # a backlog is read a part at a time
+            self._report.refreshed(outcome, self._lag_s(outcome.through_seq))
         self._report.waiting("waiting for bronze files")
 
     def _crashed(self, scan: BronzeScan, error: Exception) -> RefreshOutcome:

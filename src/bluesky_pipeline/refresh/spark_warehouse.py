@@ -8,11 +8,14 @@ the snapshot are the DuckDB engine's own code. Run records live in <data-dir>/sp
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import duckdb
 
 SPARK_DIR = "spark"
+WAREHOUSE_DIR = "warehouse"  # spark.sql.warehouse.dir and the Derby metastore's database, under SPARK_DIR
+METASTORE_DIR = "metastore"  # (transform/profiles.yml)
 OPS_FILE = "runs.duckdb"  # (not ops.duckdb: a catalog named ops would hide the schema ops)
 TRANSIT_ALIAS = "transit"  # where the DuckDB engine keeps staging; the same name here, so readers need no case
 STAGING_MODEL = "stg_bronze__lines"
@@ -22,7 +25,17 @@ COLUMN_FILES = "_columns/*.parquet"  # an empty file of a table's columns (spark
 
 def tables_dir(data_dir: Path) -> Path:
     """spark.sql.warehouse.dir of transform/profiles.yml's spark output."""
-    return data_dir / SPARK_DIR / "warehouse"
+    return data_dir / SPARK_DIR / WAREHOUSE_DIR
+
+
+def reset(data_dir: Path) -> None:
+    """Before a full refresh: delete Spark's tables and the metastore that catalogs them (the run records
+    stay), so that the rebuild starts from nothing, as the DuckDB engine's does. Under the refresh lock,
+    with no Spark session open."""
+    for name in (WAREHOUSE_DIR, METASTORE_DIR):
+        directory = data_dir / SPARK_DIR / name
+        if directory.exists():
+            shutil.rmtree(directory)
 
 
 def connect(data_dir: Path, open_duckdb: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:

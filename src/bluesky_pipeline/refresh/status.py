@@ -12,7 +12,6 @@ from typing import TextIO
 
 import duckdb
 
-from bluesky_pipeline.cli_support import CliError
 from bluesky_pipeline.refresh import snapshot, warehouse
 from bluesky_pipeline.refresh.bronze_scan import scan_bronze
 from bluesky_pipeline.refresh.lock import running_holder
@@ -20,6 +19,10 @@ from bluesky_pipeline.refresh.metric_files import METRICS
 
 EXIT_HEALTHY = 0
 EXIT_UNHEALTHY = 1  # no refresh published yet, or the last refresh failed
+
+
+class SnapshotUnreadableError(Exception):
+    """The published snapshot is missing or cannot be read; the message says which."""
 
 
 def show(data_dir: Path, metrics_dir: Path, out: TextIO) -> int:
@@ -39,10 +42,10 @@ def show(data_dir: Path, metrics_dir: Path, out: TextIO) -> int:
                 else []
             )
     except snapshot.SnapshotMissingError as error:
-        raise CliError(f"{error}; run ./periodic once") from None
+        raise SnapshotUnreadableError(f"{error}; run ./periodic once") from None
     except duckdb.Error as error:
         detail = str(error).strip().splitlines()[0]
-        raise CliError(f"cannot read {snapshot.snapshot_path(data_dir)}: {detail}") from None
+        raise SnapshotUnreadableError(f"cannot read {snapshot.snapshot_path(data_dir)}: {detail}") from None
     now = datetime.now(UTC).replace(tzinfo=None)
     run = dict(zip(columns, last_run, strict=True)) if last_run else {}
     lines = [

@@ -119,37 +119,58 @@ def open_duckdb(database: str = ":memory:", *, read_only: bool = False) -> duckd
     return connection
 
 
-def drop_transit_if_read(data_dir: Path, *, rebuilding: bool) -> bool:
+def drop_transit_if_read(data_dir: Path) -> bool:
     """Delete the transit database when every model's watermark has reached staging's (all staged
-    lines have been read), or when everything is rebuilt; True if it was deleted. Called under the
-    refresh lock, before dbt runs.
+    lines have been read); True if it was deleted. Called under the refresh lock, before dbt runs.
 
     A model that has never run has no watermark yet (a first build cut short after staging), so the
     watermarks alone cannot tell that it has read everything: a successful refresh recorded through
     staging's watermark can, since every model ran in it."""
-    transit = data_dir / TRANSIT_FILE
-    if not transit.exists():
+    if not (data_dir / TRANSIT_FILE).exists():
         return False
-    if not rebuilding:
-        with open_duckdb(str(warehouse_path(data_dir))) as db:
-            if not (_table_exists(db, "silver", "watermarks") and _table_exists(db, "ops", "periodic_runs")):
-                return False
-            row = db.execute(
-                f"""
-                select
-                    min(through_seq) = max(through_seq) filter (where model_name = ?)
-                    and max(through_seq) filter (where model_name = ?) <= (
-                        select max(bronze_through_seq) from {RUNS_TABLE} where status = 'success'
-                    )
-                from silver.watermarks
-                """,
-                [STAGING_MODEL, STAGING_MODEL],
-            ).fetchone()
-        if not (row and row[0]):
+    with open_duckdb(str(warehouse_path(data_dir))) as db:
+        if not (_table_exists(db, "silver", "watermarks") and _table_exists(db, "ops", "periodic_runs")):
             return False
+        row = db.execute(
+            f"""
+            select
+                min(through_seq) = max(through_seq) filter (where model_name = ?)
+                and max(through_seq) filter (where model_name = ?) <= (
+                    select max(bronze_through_seq) from {RUNS_TABLE} where status = 'success'
+                )
+            from silver.watermarks
+            """,
+            [STAGING_MODEL, STAGING_MODEL],
+        ).fetchone()
+    if not (row and row[0]):
+        return False
+    _delete_transit(data_dir)
+    return True
+
+
+def _delete_transit(data_dir: Path) -> None:
+    transit = data_dir / TRANSIT_FILE
     for path in (transit, transit.with_name(transit.name + ".wal")):
         path.unlink(missing_ok=True)
-    return True
+
+
+def reset(data_dir: Path, engine: str = DEFAULT_ENGINE) -> None:
+    """Before a full refresh: drop silver and gold in one transaction (the run records in ops stay), and
+    the transit database. The rebuilt tables then reuse the dropped ones' space in the file, instead of
+    being built beside them (DuckDB reuses freed blocks but never shrinks a file). On Spark, its tables
+    and their catalog go (spark_warehouse.py)."""
+    if engine == "spark":
+        spark_warehouse.reset(data_dir)
+        return
+    _delete_transit(data_dir)
+    if not warehouse_path(data_dir).exists():
+        return
+    with open_duckdb(str(warehouse_path(data_dir))) as connection:
+        connection.execute("begin")
+        connection.execute("drop schema if exists silver cascade")
+        connection.execute("drop schema if exists gold cascade")
+        connection.execute("commit")
+        connection.execute("checkpoint")
 
 
 def staged_through(connection: duckdb.DuckDBPyConnection) -> int:

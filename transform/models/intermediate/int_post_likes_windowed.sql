@@ -21,7 +21,7 @@
 
 with
 
-likes as (
+likes as {{ not_materialized() }} (  -- read twice: materialised, it would copy every like in silver
     select * from {{ ref('int_likes_extracted') }}
     where post_uri is not null
 ),
