@@ -44,7 +44,9 @@ def connect(data_dir: Path, open_duckdb: duckdb.DuckDBPyConnection) -> duckdb.Du
     connection.execute(f"attach ':memory:' as {TRANSIT_ALIAS}")
     connection.execute(f"create schema {TRANSIT_ALIAS}.silver")
     for schema in ("silver", "gold"):
-        connection.execute(f"create schema if not exists {schema}")
+        # The views of the last connection are dropped: a table gone since (a full refresh) must not stay.
+        connection.execute(f"drop schema if exists {schema} cascade")
+        connection.execute(f"create schema {schema}")
         for table_dir in sorted((tables_dir(data_dir) / f"{schema}.db").glob("*")):
             read = _read_table(table_dir)
             if read is None:
