@@ -1,5 +1,5 @@
 """./periodic --follow's behaviour: it waits for files, refreshes each batch as it lands and says so,
-parses the dbt project once (again only when it changes), and keeps a one-shot ./periodic out.
+parses the dbt project and loads its seeds once (again only when it changes), and keeps a one-shot ./periodic out.
 
 The faults (signals, kill -9, failing refreshes) are in tests/reliability/test_follow_faults.py.
 """
@@ -7,6 +7,7 @@ The faults (signals, kill -9, failing refreshes) are in tests/reliability/test_f
 from __future__ import annotations
 
 import fcntl
+import json
 import os
 import pty
 import re
@@ -80,18 +81,30 @@ def test_a_one_shot_periodic_beside_it_says_a_refresh_is_already_running(workspa
     assert b"already running" not in workspace.refresh().stdout  # the lock goes with it
 
 
-def test_the_project_is_parsed_once_and_again_only_when_one_of_its_files_changes(workspace: Workspace) -> None:
+def seeds_built(workspace: Workspace) -> list[str]:
+    """The seeds the last build loaded, from its run_results.json."""
+    results = json.loads((workspace.data_dir / "dbt" / "target" / "run_results.json").read_text())["results"]
+    return sorted(node["unique_id"] for node in results if node["unique_id"].startswith("seed."))
+
+
+def test_the_project_is_parsed_and_its_seeds_loaded_once_and_again_only_when_one_of_its_files_changes(
+    workspace: Workspace,
+) -> None:
+    seeds = sorted(f"seed.bluesky.{path.stem}" for path in (REPO / "transform" / "seeds").glob("*.csv"))
     workspace.land(likes(1))
     follow = Follow(workspace)
     follow.wait_until_current()
+    assert seeds_built(workspace) == seeds
     workspace.land(likes(1, first=1))
     follow.wait_until_current()
     assert parses(workspace) == 1
-    macro = REPO / "transform" / "macros" / "watermarks.sql"
-    os.utime(macro)  # a change as an editor saving it makes (same text: nothing else notices)
+    assert seeds_built(workspace) == [], "the seeds are loaded already and unchanged"
+    seed = REPO / "transform" / "seeds" / f"{seeds[0].rpartition('.')[2]}.csv"
+    os.utime(seed)  # a change as an editor saving it makes (same text: nothing else notices)
     workspace.land(likes(1, first=2))
     follow.wait_until_current()
     assert parses(workspace) == 2
+    assert seeds_built(workspace) == seeds
     assert workspace.metric("likes-per-minutes.csv") == "time,likes\n2026-03-01 12:00:00,3\n"
     follow.signal(signal.SIGTERM)
     assert follow.wait() == 0, follow.output()

@@ -125,9 +125,13 @@ def build(
     return result
 
 
-def build_arguments(data_dir: Path, *, full_refresh: bool, engine: str = DEFAULT_ENGINE) -> list[str]:
-    """dbt's arguments for one refresh's build (without the executable)."""
-    arguments = [*dbt_arguments("build", data_dir, engine), "--exclude", "test_type:unit"]
+def build_arguments(
+    data_dir: Path, *, full_refresh: bool, seeds: bool = True, engine: str = DEFAULT_ENGINE
+) -> list[str]:
+    """dbt's arguments for one refresh's build on `engine` (without the executable); without the seeds
+    if not `seeds`."""
+    excluded = ["test_type:unit"] if seeds else ["test_type:unit", "resource_type:seed"]
+    arguments = [*dbt_arguments("build", data_dir, engine), "--exclude", *excluded]
     return [*arguments, "--full-refresh"] if full_refresh else arguments
 
 

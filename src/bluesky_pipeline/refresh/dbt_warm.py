@@ -2,6 +2,11 @@
 
 dbt is imported and the project parsed once; every build reuses the parsed manifest, parsed again only
 when a file of the project changes. Between builds dbt holds nothing open, so the warehouse can be read.
+
+Two things a one-shot build does are left out once they would only repeat themselves, each about a
+tenth of a small build (bench/README.md): loading the seeds again while the project is unchanged since
+a build loaded them, and writing manifest.json, the manifest dbt was handed (run_results.json, which
+./periodic reads, is written here instead).
 """
 
 from __future__ import annotations
@@ -30,6 +35,7 @@ if TYPE_CHECKING:
 # dbt's output on stdout is silenced (its events reach BuildProgress directly); its log file is kept
 # as a one-shot run writes it (the file's level follows stdout's unless given).
 QUIET = ("--log-level", "none", "--log-level-file", "debug")
+NO_ARTIFACTS = "--no-write-json"  # manifest.json and run_results.json: the latter is written by build()
 # What dbt itself writes under the project, which is no change of the project.
 NOT_PROJECT_DIRS = {"target", "logs", "dbt_packages", "dbt_internal_packages"}
 
@@ -46,6 +52,7 @@ class WarmDbt:
         self._runner: dbtRunner | None = None
         self._project_state: tuple[tuple[str, int, int], ...] = ()
         self._progress: BuildProgress | None = None
+        self._seeds_loaded = False  # by a successful build since the project was last parsed
 
     def load(self) -> None:
         """Import dbt and parse the project (seconds); raises DbtParseError when it cannot be parsed."""
@@ -72,15 +79,22 @@ class WarmDbt:
         # dbt reads the environment at the start of each invocation (its env_var()).
         os.environ.update(build_environment(data_dir, after_seq, through_seq))
         self._progress = progress
+        seeds = full_refresh or not self._seeds_loaded
+        arguments = build_arguments(data_dir, full_refresh=full_refresh, seeds=seeds)
         try:
-            outcome = runner.invoke([*build_arguments(data_dir, full_refresh=full_refresh), *QUIET])
+            outcome = runner.invoke([*arguments, *QUIET, NO_ARTIFACTS])
         finally:
             self._progress = None
             _close_dbt_duckdb()
         if isinstance(outcome.exception, KeyboardInterrupt):
             raise KeyboardInterrupt  # dbt has cancelled its queries; the next refresh redoes this one
+        from dbt.artifacts.schemas.run import RunExecutionResult  # noqa: PLC0415 (loaded with dbt by now)
+
+        if isinstance(outcome.result, RunExecutionResult):  # none when dbt stopped before running anything
+            outcome.result.write(str(results_file))
         result = read_results(results_file)
         result.succeeded = outcome.success and not result.failures
+        self._seeds_loaded = self._seeds_loaded or result.succeeded
         if not result.succeeded and not result.failures:
             stopped = f"{type(outcome.exception).__name__}" if outcome.exception else "failed"
             said = [*progress.errors, str(outcome.exception or "")]
@@ -92,6 +106,7 @@ class WarmDbt:
         state = _project_state()
         if self._runner is None or state != self._project_state:
             self._runner = None
+            self._seeds_loaded = False  # a seed's file may be what changed
             self._runner = self._parse()
             self._project_state = state
         return self._runner
