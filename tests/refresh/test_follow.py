@@ -167,15 +167,3 @@ def test_follow_with_another_mode_is_one_line_of_bad_usage(workspace: Workspace)
         assert completed.stderr.decode() == (
             f"periodic: error: argument {other}: not allowed with argument --follow (try --help)\n"
         )
-
-
-def test_follow_on_spark_is_refused_in_one_line_before_anything_is_created(workspace: Workspace) -> None:
-    for args, env in ((("--engine", "spark"), None), ((), {"BLUESKY_ENGINE": "spark"})):
-        data_dir = ("--data-dir", str(workspace.data_dir))
-        completed = run_executable("periodic", "--follow", *data_dir, *args, check=False, env=env)
-        assert completed.returncode == 2
-        assert completed.stderr.decode() == (
-            "periodic: error: --follow runs on duckdb only for now: on spark, refresh on a schedule "
-            "(watch -n 60 ./periodic --engine spark; docs/scaling-out.md) (try --help)\n"
-        )
-    assert not workspace.data_dir.exists()

@@ -121,11 +121,6 @@ def main(argv: Sequence[str]) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     data_dir: Path = args.data_dir
-    if args.follow and args.engine != DEFAULT_ENGINE:
-        parser.error(
-            f"--follow runs on {DEFAULT_ENGINE} only for now: on {args.engine}, refresh on a schedule "
-            f"(watch -n 60 ./periodic --engine {args.engine}; docs/scaling-out.md)"
-        )
     if args.status:
         try:
             return status.show(data_dir, args.metrics_dir, sys.stdout)
@@ -144,7 +139,7 @@ def main(argv: Sequence[str]) -> int:
         elif args.freshness:
             code = _freshness(data_dir, lock, args.engine)
         elif args.follow:
-            code = _follow(data_dir, args.metrics_dir, lock, compact=not args.no_compact)
+            code = _follow(data_dir, args.metrics_dir, lock, args.engine, compact=not args.no_compact)
         else:
             code = _refresh(
                 data_dir,
@@ -316,9 +311,10 @@ def _take_part(data_dir: Path, refresh: Refresh) -> None:
     refresh.parts = refresh.part + len(ends) - 1
 
 
-def _follow(data_dir: Path, metrics_dir: Path, lock: RefreshLock, *, compact: bool) -> int:
-    """./periodic --follow: the refresh above whenever bronze files land, with dbt loaded once."""
-    dbt = WarmDbt(data_dir)
+def _follow(data_dir: Path, metrics_dir: Path, lock: RefreshLock, engine: str, *, compact: bool) -> int:
+    """./periodic --follow: the refresh above whenever bronze files land, with dbt loaded once (and on
+    Spark, its session kept)."""
+    dbt = WarmDbt(data_dir, engine)
     report = FollowReport(sys.stdout, sys.stderr, PROG)
     limits = _recover_compaction(data_dir)  # later steps are finished or undone by this process itself
     max_batch_lines = _max_batch_lines()
@@ -331,7 +327,9 @@ def _follow(data_dir: Path, metrics_dir: Path, lock: RefreshLock, *, compact: bo
 
     def refresh_step(scan: BronzeScan) -> RefreshOutcome:
         started = time.monotonic()
-        refresh = Refresh(started_at=datetime.now(UTC), scan=scan, max_batch_lines=max_batch_lines, following=True)
+        refresh = Refresh(
+            started_at=datetime.now(UTC), scan=scan, engine=engine, max_batch_lines=max_batch_lines, following=True
+        )
         try:
             check_metrics_dir(metrics_dir)
         except MetricsDirError as error:
