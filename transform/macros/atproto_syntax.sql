@@ -7,7 +7,7 @@
 
 {#- A DID: "did:", a lowercase method, ":", then [a-zA-Z0-9._:%-], not ending in ":" or "%"; at most 2,048 characters. -#}
 {% macro is_did(value) -%}
-    (length({{ value }}) <= 2048 and regexp_full_match({{ value }}, 'did:[a-z]+:[a-zA-Z0-9._:%-]*[a-zA-Z0-9._-]'))
+    (length({{ value }}) <= 2048 and {{ regexp_full_match(value, 'did:[a-z]+:[a-zA-Z0-9._:%-]*[a-zA-Z0-9._-]') }})
 {%- endmacro %}
 
 {#-
@@ -19,11 +19,11 @@
 {% macro is_nsid(value) -%}
     (
         length({{ value }}) <= 317
-        and regexp_full_match(
-            {{ value }},
+        and {{ regexp_full_match(
+            value,
             '[a-zA-Z](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)+\.[a-zA-Z][a-zA-Z0-9]{0,62}'
-        )
-        and length({{ value }}) - strpos(reverse({{ value }}), '.') <= 253
+        ) }}
+        and length({{ value }}) - {{ strpos('reverse(' ~ value ~ ')', "'.'") }} <= 253
     )
 {%- endmacro %}
 
@@ -31,7 +31,7 @@
 {% macro is_record_key(value) -%}
     (
         length({{ value }}) <= 512
-        and regexp_full_match({{ value }}, '[A-Za-z0-9._:~-]+')
+        and {{ regexp_full_match(value, '[A-Za-z0-9._:~-]+') }}
         and {{ value }} not in ('.', '..')
     )
 {%- endmacro %}
@@ -45,11 +45,11 @@
     (
         -- One pattern for the shape (a DID cannot hold a slash, so the first '/app.bsky.feed.post/'
         -- ends it), then the DID's length and the two record keys that are not allowed.
-        regexp_full_match(
-            {{ value }}, 'at://did:[a-z]+:[a-zA-Z0-9._:%-]*[a-zA-Z0-9._-]/app\.bsky\.feed\.post/[A-Za-z0-9._:~-]{1,512}'
-        )
-        and strpos({{ value }}, '/app.bsky.feed.post/') - 6 <= 2048
-        and not ends_with({{ value }}, '/.')
-        and not ends_with({{ value }}, '/..')
+        {{ regexp_full_match(
+            value, 'at://did:[a-z]+:[a-zA-Z0-9._:%-]*[a-zA-Z0-9._-]/app\.bsky\.feed\.post/[A-Za-z0-9._:~-]{1,512}'
+        ) }}
+        and {{ strpos(value, "'/app.bsky.feed.post/'") }} - 6 <= 2048
+        and not {{ ends_with(value, "'/.'") }}
+        and not {{ ends_with(value, "'/..'") }}
     )
 {%- endmacro %}

@@ -29,8 +29,8 @@
             select minute_at, sum(starts_range::int) over (order by minute_at) as range_no from starts
         )
         select
-            (min(minute_at) - interval '{{ margin_seconds }} seconds')::varchar,
-            (max(minute_at) + interval '1 minute' + interval '{{ margin_seconds }} seconds')::varchar
+            cast(min(minute_at) - interval '{{ margin_seconds }} seconds' as {{ string_type() }}),
+            cast(max(minute_at) + interval '1 minute' + interval '{{ margin_seconds }} seconds' as {{ string_type() }})
         from numbered
         group by range_no
         order by 1

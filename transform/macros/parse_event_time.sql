@@ -4,9 +4,5 @@
     Null when unparseable.
 -#}
 {% macro parse_event_time(text) -%}
-    case
-        when regexp_matches({{ text }}, '\d:\d\d(:\d\d(\.\d*)?)?\s*(Z|z|[+-]\d\d(:?\d\d)?)$')
-            then try_cast({{ text }} as timestamptz) at time zone 'UTC'
-        else try_cast({{ text }} as timestamp)
-    end
+    {{ cast_event_time(text, regexp_matches(text, '\d:\d\d(:\d\d(\.\d*)?)?\s*(Z|z|[+-]\d\d(:?\d\d)?)$')) }}
 {%- endmacro %}

@@ -35,8 +35,8 @@
     {%- set query -%}
         select
             coalesce(max(lines_through), 0),
-            max(newest_event_at)::varchar,
-            max(stream_floor_at)::varchar
+            cast(max(newest_event_at) as {{ string_type() }}),
+            cast(max(stream_floor_at) as {{ string_type() }})
         from silver.watermarks
         where model_name = '{{ model_name }}'
     {%- endset -%}
@@ -83,12 +83,12 @@
             ends.lines_through,
             greatest({{ before.newest_at }}, (select max(batch.event_at) from batch)) as newest_event_at,
             case
-                when ends.lines_through // {{ block_lines }} > {{ before.lines_through // block_lines }}
+                when {{ integer_divide('ends.lines_through', block_lines) }} > {{ before.lines_through // block_lines }}
                     then greatest(
                         {{ before.newest_at }},
                         (
                             select max(batch.event_at) from batch
-                            where batch.line_ordinal < ends.lines_through // {{ block_lines }} * {{ block_lines }}
+                            where batch.line_ordinal < {{ integer_divide('ends.lines_through', block_lines) }} * {{ block_lines }}
                         )
                     )
                 else {{ before.floor_at }}

@@ -8,21 +8,7 @@
     children have not read yet, since dbt runs a model only after its parents succeed.
 -#}
 
-{% macro create_watermarks_table() %}
-    create schema if not exists silver;
-    create table if not exists silver.watermarks (
-        model_name varchar primary key,
-        through_seq bigint not null,
-        lines_through bigint,
-        newest_event_at timestamp,
-        stream_floor_at timestamp,
-        updated_at timestamp not null
-    );
-    -- A warehouse made before stream times were recorded (run ./periodic --full-refresh once after).
-    alter table silver.watermarks add column if not exists lines_through bigint;
-    alter table silver.watermarks add column if not exists newest_event_at timestamp;
-    alter table silver.watermarks add column if not exists stream_floor_at timestamp;
-{% endmacro %}
+{% macro create_watermarks_table() %}{{ return(adapter.dispatch('create_watermarks_table')()) }}{% endmacro %}
 
 {#-
     Highest bronze file sequence number this run may read: ./periodic sets it to the end of the
@@ -61,13 +47,7 @@
     Post-hook: this model now holds everything up to bronze_through_seq, with the stream clock there
     (macros/stream_time.sql, stream_clock_row).
 -#}
-{% macro save_watermark() %}
-    insert or replace into silver.watermarks
-        (model_name, through_seq, lines_through, newest_event_at, stream_floor_at, updated_at)
-    select '{{ this.identifier }}', {{ bronze_through_seq() }}, lines_through, newest_event_at, stream_floor_at,
-        current_timestamp::timestamp
-    from ({{ stream_clock_row() }}) as clock
-{% endmacro %}
+{% macro save_watermark() %}{{ return(adapter.dispatch('save_watermark')()) }}{% endmacro %}
 
 {#- The filter selecting this run's batch of an upstream model with a file_seq column. -#}
 {% macro in_batch(column='file_seq') %}
@@ -80,19 +60,7 @@
     watermark yet keeps everything), and so are rows past staging's own watermark: a run killed
     after its insert committed but before its watermark was saved stages the same files again.
 -#}
-{% macro delete_rows_every_child_has_read() %}
-    {%- if execute and is_incremental() -%}
-        {%- set readers = incremental_readers(model.unique_id) -%}
-        delete from {{ this }}
-        where
-            file_seq > {{ watermark() }}
-            or file_seq <= (
-                select case when count(*) = {{ readers | length }} then min(through_seq) else 0 end
-                from silver.watermarks
-                where model_name in ('{{ readers | join("', '") }}')
-            )
-    {%- endif -%}
-{% endmacro %}
+{% macro delete_rows_every_child_has_read() %}{{ return(adapter.dispatch('delete_rows_every_child_has_read')()) }}{% endmacro %}
 
 {#- The names of the incremental models that read the node `unique_id`, directly or through views. -#}
 {% macro incremental_readers(unique_id) %}
@@ -114,23 +82,11 @@
     behind the stream floor at the model's watermark can never make a later copy a repeat (every
     later line's stream time is at least that floor).
 -#}
-{% macro forget_copies_behind_the_dedup_window() %}
-    {%- if execute and is_incremental() -%}
-        delete from {{ this }}
-        where stream_at < {{ stream_clock().floor_at }} - interval '{{ var("dedup_window_hours") }} hours'
-    {%- endif -%}
-{% endmacro %}
+{% macro forget_copies_behind_the_dedup_window() %}{{ return(adapter.dispatch('forget_copies_behind_the_dedup_window')()) }}{% endmacro %}
 
 {#-
     Pre-hook of int_likes_extracted: a like that is not late (at most like_lateness_hours behind the
     stream) reads only the likes within one fast-liker window of its own time, so likes further back
     than both from the stream floor at the model's watermark are never read again.
 -#}
-{% macro forget_likes_behind_the_lateness_horizon() %}
-    {%- if execute and is_incremental() -%}
-        delete from {{ this }}
-        where liked_at < {{ stream_clock().floor_at }}
-            - interval '{{ var("like_lateness_hours") }} hours'
-            - interval '{{ var("fast_liker_window_seconds") }} seconds'
-    {%- endif -%}
-{% endmacro %}
+{% macro forget_likes_behind_the_lateness_horizon() %}{{ return(adapter.dispatch('forget_likes_behind_the_lateness_horizon')()) }}{% endmacro %}

@@ -4,7 +4,7 @@
 
 with
 
-copies as not materialized (
+copies as {{ not_materialized() }} (
     select * from {{ ref('int_event_copies_tracked') }}
 ),
 

@@ -5,7 +5,7 @@
 
 with
 
-likes as not materialized (
+likes as {{ not_materialized() }} (
     select * from {{ ref('int_likes_extracted') }}
 ),
 

@@ -9,6 +9,8 @@ dbt kept loaded; `--status` reads the snapshot only; `--freshness` runs dbt's so
 from __future__ import annotations
 
 import contextlib
+import functools
+import os
 import sys
 import time
 from collections.abc import Sequence
@@ -34,6 +36,7 @@ from bluesky_pipeline.refresh.dbt_build import (
     log_path,
 )
 from bluesky_pipeline.refresh.dbt_warm import DbtParseError, WarmDbt
+from bluesky_pipeline.refresh.engine import DEFAULT_ENGINE, ENGINE_ENV, ENGINES, EngineUnavailableError, check_engine
 from bluesky_pipeline.refresh.export import MetricsDirError, check_metrics_dir, export_metrics
 from bluesky_pipeline.refresh.follow_report import FollowReport, RefreshOutcome
 from bluesky_pipeline.refresh.lock import RefreshAlreadyRunningError, RefreshLock, RefreshLockError
@@ -50,6 +53,7 @@ examples:
   ./periodic --status             last refresh, lag, files waiting, rejected lines (never waits)
   ./periodic --freshness          dbt source freshness on bronze (waits for a running refresh)
   ./periodic --no-compact         refresh only, without this run's bronze compaction step
+  ./periodic --engine spark       the same refresh on Apache Spark (uv sync --frozen --extra spark)
 
 Safe to run while ./handle-stream is landing events: only ./periodic opens the warehouse.
 A second ./periodic exits at once saying a refresh is already running (or waits, with --wait).
@@ -79,6 +83,13 @@ def build_parser() -> ArgumentParser:
     )
     data_dir_argument(parser)
     metrics_dir_argument(parser)
+    parser.add_argument(
+        "--engine",
+        choices=ENGINES,
+        default=os.environ.get(ENGINE_ENV) or DEFAULT_ENGINE,
+        help=f"the engine that runs the dbt project (default: ${ENGINE_ENV}, else {DEFAULT_ENGINE}); "
+        "a data directory keeps one engine's warehouse (docs/scaling-out.md)",
+    )
     parser.add_argument("--wait", action="store_true", help="wait for a running refresh instead of exiting")
     parser.add_argument("--no-compact", action="store_true", help="skip this run's bronze compaction step")
     mode = parser.add_mutually_exclusive_group()
@@ -107,7 +118,8 @@ def build_parser() -> ArgumentParser:
 
 
 def main(argv: Sequence[str]) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
     data_dir: Path = args.data_dir
     if args.status:
         try:
@@ -116,7 +128,8 @@ def main(argv: Sequence[str]) -> int:
             raise CliError(str(error)) from None
     try:
         check_project()
-    except DbtProjectMissingError as error:
+        check_engine(args.engine)
+    except (DbtProjectMissingError, EngineUnavailableError) as error:
         raise CliError(str(error)) from None
     _prepare_data_dir(data_dir)
     with contextlib.ExitStack() as stack:
@@ -124,12 +137,17 @@ def main(argv: Sequence[str]) -> int:
         if lock is None:
             code = 0
         elif args.freshness:
-            code = _freshness(data_dir, lock)
+            code = _freshness(data_dir, lock, args.engine)
         elif args.follow:
-            code = _follow(data_dir, args.metrics_dir, lock, compact=not args.no_compact)
+            code = _follow(data_dir, args.metrics_dir, lock, args.engine, compact=not args.no_compact)
         else:
             code = _refresh(
-                data_dir, args.metrics_dir, lock, full_refresh=args.full_refresh, compact=not args.no_compact
+                data_dir,
+                args.metrics_dir,
+                lock,
+                args.engine,
+                full_refresh=args.full_refresh,
+                compact=not args.no_compact,
             )
     return code
 
@@ -164,6 +182,7 @@ class Refresh:
 
     started_at: datetime
     scan: BronzeScan
+    engine: str = DEFAULT_ENGINE
     max_batch_lines: int = batch_parts.DEFAULT_MAX_BATCH_LINES
     full_refresh: bool = False  # a part of a full refresh: the first builds with dbt's --full-refresh
     following: bool = False  # --follow: every part is exported, as every refresh is
@@ -200,7 +219,9 @@ class Refresh:
         )
 
 
-def _refresh(data_dir: Path, metrics_dir: Path, lock: RefreshLock, *, full_refresh: bool, compact: bool) -> int:
+def _refresh(
+    data_dir: Path, metrics_dir: Path, lock: RefreshLock, engine: str, *, full_refresh: bool, compact: bool
+) -> int:
     limits = _recover_compaction(data_dir)
     max_batch_lines = _max_batch_lines()
     scan = _scan_bronze(data_dir)
@@ -208,7 +229,7 @@ def _refresh(data_dir: Path, metrics_dir: Path, lock: RefreshLock, *, full_refre
         return 0
     _check_metrics_dir(metrics_dir)
     if full_refresh:
-        _reset_warehouse(data_dir)
+        _reset_warehouse(data_dir, engine)
     progress = BuildProgress(sys.stderr, PROG, live=sys.stderr.isatty())
     part, parts = 1, 1
     while part <= parts:  # the first part tells how many there are
@@ -217,6 +238,7 @@ def _refresh(data_dir: Path, metrics_dir: Path, lock: RefreshLock, *, full_refre
             started_at=datetime.now(UTC),
             scan=scan,
             max_batch_lines=max_batch_lines,
+            engine=engine,
             full_refresh=full_refresh,
             part=part,
         )
@@ -226,7 +248,7 @@ def _refresh(data_dir: Path, metrics_dir: Path, lock: RefreshLock, *, full_refre
             refresh,
             lock=lock,
             progress=progress,
-            build_step=build,
+            build_step=functools.partial(build, engine=engine),
             limits=limits,
             compact=compact,
         )
@@ -248,10 +270,10 @@ def _max_batch_lines() -> int:
         raise CliError(str(error)) from None
 
 
-def _reset_warehouse(data_dir: Path) -> None:
+def _reset_warehouse(data_dir: Path, engine: str) -> None:
     try:
-        warehouse.reset(data_dir)
-    except duckdb.Error as error:
+        warehouse.reset(data_dir, engine)
+    except (duckdb.Error, OSError) as error:
         raise CliError(f"cannot reset the warehouse in {data_dir} for a full refresh: {_first_line(error)}") from None
 
 
@@ -289,9 +311,10 @@ def _take_part(data_dir: Path, refresh: Refresh) -> None:
     refresh.parts = refresh.part + len(ends) - 1
 
 
-def _follow(data_dir: Path, metrics_dir: Path, lock: RefreshLock, *, compact: bool) -> int:
-    """./periodic --follow: the refresh above whenever bronze files land, with dbt loaded once."""
-    dbt = WarmDbt(data_dir)
+def _follow(data_dir: Path, metrics_dir: Path, lock: RefreshLock, engine: str, *, compact: bool) -> int:
+    """./periodic --follow: the refresh above whenever bronze files land, with dbt loaded once (and on
+    Spark, its session kept)."""
+    dbt = WarmDbt(data_dir, engine)
     report = FollowReport(sys.stdout, sys.stderr, PROG)
     limits = _recover_compaction(data_dir)  # later steps are finished or undone by this process itself
     max_batch_lines = _max_batch_lines()
@@ -304,7 +327,9 @@ def _follow(data_dir: Path, metrics_dir: Path, lock: RefreshLock, *, compact: bo
 
     def refresh_step(scan: BronzeScan) -> RefreshOutcome:
         started = time.monotonic()
-        refresh = Refresh(started_at=datetime.now(UTC), scan=scan, max_batch_lines=max_batch_lines, following=True)
+        refresh = Refresh(
+            started_at=datetime.now(UTC), scan=scan, engine=engine, max_batch_lines=max_batch_lines, following=True
+        )
         try:
             check_metrics_dir(metrics_dir)
         except MetricsDirError as error:
@@ -407,8 +432,9 @@ def _batch_start(data_dir: Path, refresh: Refresh) -> int:
     """The last bronze file already staged (0 after a full refresh's reset), or a failure when the
     warehouse is locked."""
     try:
-        warehouse.drop_transit_if_read(data_dir)
-        with warehouse.connect(data_dir) as connection:
+        if refresh.engine == "duckdb":
+            warehouse.drop_transit_if_read(data_dir)
+        with warehouse.connect(data_dir, refresh.engine) as connection:
             return warehouse.staged_through(connection)
     except duckdb.Error as error:
         refresh.failures.append(f"cannot open the warehouse in {data_dir}: {_first_line(error)}")
@@ -442,7 +468,7 @@ def _finish(data_dir: Path, metrics_dir: Path, refresh: Refresh, progress: Build
     succeeded = refresh.result.succeeded
     publishing = refresh.exports or bool(refresh.failures)
     try:
-        with warehouse.connect(data_dir) as connection:
+        with warehouse.connect(data_dir, refresh.engine) as connection:
             through = refresh.scan.through_seq if succeeded else refresh.after_seq
             refresh.counts = warehouse.batch_counts(connection, refresh.after_seq, through)
             if succeeded:
@@ -482,12 +508,12 @@ def _publish(
             refresh.failures.append(f"cannot publish {snapshot.snapshot_path(data_dir)}: {detail}")
 
 
-def _freshness(data_dir: Path, lock: RefreshLock) -> int:
+def _freshness(data_dir: Path, lock: RefreshLock, engine: str) -> int:
     scan = _scan_bronze(data_dir)
     if scan is None:
         return 1
     progress = BuildProgress(sys.stderr, PROG, live=False)
-    checked = freshness(data_dir, scan.through_seq, progress=progress, inherit_fds=(lock.fd,))
+    checked = freshness(data_dir, scan.through_seq, progress=progress, inherit_fds=(lock.fd,), engine=engine)
     if checked.newest_landed_at is None or checked.age_s is None:
         raise CliError(f"bronze freshness could not be checked: {checked.message}")
     landed = checked.newest_landed_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")

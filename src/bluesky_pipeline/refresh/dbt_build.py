@@ -29,6 +29,7 @@ from typing import IO, Protocol
 
 from bluesky_pipeline import bronze_layout
 from bluesky_pipeline.cli_support import DATA_DIR_ENV
+from bluesky_pipeline.refresh.engine import DBT_TARGETS, DEFAULT_ENGINE
 from bluesky_pipeline.refresh.progress import BuildProgress
 
 PROJECT_DIR = Path(__file__).resolve().parents[3] / "transform"
@@ -102,6 +103,7 @@ def build(
     full_refresh: bool,
     progress: BuildProgress,
     inherit_fds: tuple[int, ...] = (),
+    engine: str = DEFAULT_ENGINE,
 ) -> BuildResult:
     """`dbt build` against the warehouse in `data_dir`, reading bronze files up to `through_seq`.
 
@@ -113,7 +115,7 @@ def build(
     """
     results_file = results_path(data_dir)
     results_file.unlink(missing_ok=True)
-    command = [_dbt_executable(), *build_arguments(data_dir, full_refresh=full_refresh)]
+    command = [_dbt_executable(), *build_arguments(data_dir, full_refresh=full_refresh, engine=engine)]
     env = os.environ | build_environment(data_dir, after_seq, through_seq)
     returncode, stderr = _run_forwarding_signals(command, env, inherit_fds, progress)
     result = read_results(results_file)
@@ -123,10 +125,13 @@ def build(
     return result
 
 
-def build_arguments(data_dir: Path, *, full_refresh: bool, seeds: bool = True) -> list[str]:
-    """dbt's arguments for one refresh's build (without the executable); without the seeds if not `seeds`."""
+def build_arguments(
+    data_dir: Path, *, full_refresh: bool, seeds: bool = True, engine: str = DEFAULT_ENGINE
+) -> list[str]:
+    """dbt's arguments for one refresh's build on `engine` (without the executable); without the seeds
+    if not `seeds`."""
     excluded = ["test_type:unit"] if seeds else ["test_type:unit", "resource_type:seed"]
-    arguments = [*dbt_arguments("build", data_dir), "--exclude", *excluded]
+    arguments = [*dbt_arguments("build", data_dir, engine), "--exclude", *excluded]
     return [*arguments, "--full-refresh"] if full_refresh else arguments
 
 
@@ -141,12 +146,17 @@ def results_path(data_dir: Path) -> Path:
 
 
 def freshness(
-    data_dir: Path, through_seq: int, *, progress: BuildProgress, inherit_fds: tuple[int, ...] = ()
+    data_dir: Path,
+    through_seq: int,
+    *,
+    progress: BuildProgress,
+    inherit_fds: tuple[int, ...] = (),
+    engine: str = DEFAULT_ENGINE,
 ) -> Freshness:
     """`dbt source freshness` on bronze: how long ago the newest file landed, judged by the source's warn_after."""
     sources_file = _target_dir(data_dir) / "sources.json"
     sources_file.unlink(missing_ok=True)
-    command = [_dbt_executable(), *dbt_arguments("source", data_dir)]
+    command = [_dbt_executable(), *dbt_arguments("source", data_dir, engine)]
     command.insert(command.index("source") + 1, "freshness")
     env = os.environ | _environment(data_dir, through_seq)
     returncode, stderr = _run_forwarding_signals(command, env, inherit_fds, progress)
@@ -169,8 +179,8 @@ def _dbt_executable() -> str:
     return str(Path(sys.executable).with_name("dbt"))
 
 
-def dbt_arguments(subcommand: str, data_dir: Path) -> list[str]:
-    """dbt's arguments for `subcommand` on the project, with its target and logs under `data_dir`."""
+def dbt_arguments(subcommand: str, data_dir: Path, engine: str = DEFAULT_ENGINE) -> list[str]:
+    """dbt's arguments for `subcommand` on the project on `engine`, with its target and logs under `data_dir`."""
     work_dir = data_dir.resolve() / "dbt"
     return [
         subcommand,
@@ -180,6 +190,7 @@ def dbt_arguments(subcommand: str, data_dir: Path) -> list[str]:
         "--log-path", str(work_dir / "logs"),
         "--no-use-colors",
         "--log-format", "json",  # one event per line on stdout, followed as it comes (progress.py)
+        "--target", DBT_TARGETS[engine],
     ]  # fmt: skip
 
 

@@ -26,6 +26,7 @@ from bluesky_pipeline.refresh.dbt_build import (
     read_results,
     results_path,
 )
+from bluesky_pipeline.refresh.engine import DEFAULT_ENGINE
 from bluesky_pipeline.refresh.progress import FOLLOWED_EVENTS, BuildProgress
 
 if TYPE_CHECKING:
@@ -47,8 +48,9 @@ class DbtParseError(Exception):
 class WarmDbt:
     """dbt kept loaded for many builds of one data directory; `build` is a BuildStep."""
 
-    def __init__(self, data_dir: Path) -> None:
+    def __init__(self, data_dir: Path, engine: str = DEFAULT_ENGINE) -> None:
         self._data_dir = data_dir
+        self._engine = engine
         self._runner: dbtRunner | None = None
         self._project_state: tuple[tuple[str, int, int], ...] = ()
         self._progress: BuildProgress | None = None
@@ -80,12 +82,12 @@ class WarmDbt:
         os.environ.update(build_environment(data_dir, after_seq, through_seq))
         self._progress = progress
         seeds = full_refresh or not self._seeds_loaded
-        arguments = build_arguments(data_dir, full_refresh=full_refresh, seeds=seeds)
+        arguments = build_arguments(data_dir, full_refresh=full_refresh, seeds=seeds, engine=self._engine)
         try:
             outcome = runner.invoke([*arguments, *QUIET, NO_ARTIFACTS])
         finally:
             self._progress = None
-            _close_dbt_duckdb()
+            self._close_warehouse()
         if isinstance(outcome.exception, KeyboardInterrupt):
             raise KeyboardInterrupt  # dbt has cancelled its queries; the next refresh redoes this one
         from dbt.artifacts.schemas.run import RunExecutionResult  # noqa: PLC0415 (loaded with dbt by now)
@@ -118,13 +120,19 @@ class WarmDbt:
 
         os.environ.update(build_environment(self._data_dir, 0, 0))
         try:
-            parsed = dbtRunner().invoke([*dbt_arguments("parse", self._data_dir), *QUIET])
+            parsed = dbtRunner().invoke([*dbt_arguments("parse", self._data_dir, self._engine), *QUIET])
         finally:
-            _close_dbt_duckdb()
+            self._close_warehouse()
         if not parsed.success or not isinstance(parsed.result, Manifest):
             detail = " ".join(str(parsed.exception or "no manifest").split())[:300]
             raise DbtParseError(f"cannot parse the dbt project in {PROJECT_DIR}: {detail}")
         return dbtRunner(manifest=parsed.result, callbacks=[self._on_event])
+
+    def _close_warehouse(self) -> None:
+        """After each dbt invocation on DuckDB; on Spark the session stays (a JVM start saved per build),
+        its tables read between builds from their Parquet files (spark_warehouse.py)."""
+        if self._engine == "duckdb":
+            _close_dbt_duckdb()
 
     def _on_event(self, message: EventMsg) -> None:
         """Every event dbt fires (thousands a build, most of them debug): only a few are read."""

@@ -11,6 +11,9 @@ from pathlib import Path
 
 import duckdb
 
+from bluesky_pipeline.refresh import spark_warehouse
+from bluesky_pipeline.refresh.engine import DEFAULT_ENGINE
+
 WAREHOUSE_FILE = "warehouse.duckdb"
 # The staged lines not yet read by every model live in a database of their own (transform/profiles.yml),
 # deleted once every model has read them: a full build's staged history never stays behind as free
@@ -97,8 +100,13 @@ def warehouse_path(data_dir: Path) -> Path:
     return data_dir / WAREHOUSE_FILE
 
 
-def connect(data_dir: Path) -> duckdb.DuckDBPyConnection:
-    """The warehouse, with the transit database attached as dbt attaches it."""
+def connect(data_dir: Path, engine: str = DEFAULT_ENGINE) -> duckdb.DuckDBPyConnection:
+    """The warehouse, with the transit database attached as dbt attaches it; on Spark, DuckDB views
+    over Spark's tables named the same way (spark_warehouse.py)."""
+    if engine == "spark":
+        ops = data_dir / spark_warehouse.SPARK_DIR / spark_warehouse.OPS_FILE
+        ops.parent.mkdir(parents=True, exist_ok=True)
+        return spark_warehouse.connect(data_dir, open_duckdb(str(ops)))
     connection = open_duckdb(str(warehouse_path(data_dir)))
     connection.execute(f"attach {_sql_string(str(data_dir / TRANSIT_FILE))} as {TRANSIT_ALIAS}")
     return connection
@@ -146,10 +154,14 @@ def _delete_transit(data_dir: Path) -> None:
         path.unlink(missing_ok=True)
 
 
-def reset(data_dir: Path) -> None:
+def reset(data_dir: Path, engine: str = DEFAULT_ENGINE) -> None:
     """Before a full refresh: drop silver and gold in one transaction (the run records in ops stay), and
     the transit database. The rebuilt tables then reuse the dropped ones' space in the file, instead of
-    being built beside them (DuckDB reuses freed blocks but never shrinks a file)."""
+    being built beside them (DuckDB reuses freed blocks but never shrinks a file). On Spark, its tables
+    and their catalog go (spark_warehouse.py)."""
+    if engine == "spark":
+        spark_warehouse.reset(data_dir)
+        return
     _delete_transit(data_dir)
     if not warehouse_path(data_dir).exists():
         return
@@ -223,8 +235,10 @@ def batch_counts(connection: duckdb.DuckDBPyConnection, after_seq: int, through_
         """,
         bounds,
     ).fetchone()
+    # The copies that count are the new events (int_events_deduplicated is a view, which Spark keeps no files of).
     new_row = connection.execute(
-        "select count(*) from silver.int_events_deduplicated where file_seq > ? and file_seq <= ?", bounds
+        "select count(*) from silver.int_event_copies_tracked where is_counted and file_seq > ? and file_seq <= ?",
+        bounds,
     ).fetchone()
     assert row is not None
     assert new_row is not None

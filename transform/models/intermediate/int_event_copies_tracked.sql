@@ -20,7 +20,7 @@ events as (
         {{ stream_time('staged.event_at', 'blocks.floor_at') }} as stream_at
     from {{ ref('stg_bronze__lines') }} as staged
     inner join {{ ref('int_stream_blocks') }} as blocks
-        on staged.line_ordinal // {{ var('stream_time_block_lines') }} = blocks.block_no
+        on {{ integer_divide('staged.line_ordinal', var('stream_time_block_lines')) }} = blocks.block_no
     where
         staged.line_kind = 'event' and {{ in_batch('staged.file_seq') }}
         -- The batch's blocks only, as a constant (zonemaps skip the older ones).
@@ -31,7 +31,7 @@ events as (
 -- found by grouping (first on a 64-bit hash of the key, cheaper; then exactly, among those
 -- candidates), and only their copies are ranked.
 repeated_hashes as (
-    select hash(event_key) as key_hash
+    select {{ key_hash('event_key') }} as key_hash
     from events
     group by key_hash
     having count(*) > 1
@@ -40,7 +40,7 @@ repeated_hashes as (
 repeated_in_batch as (
     select event_key
     from events
-    where hash(event_key) in (select repeated_hashes.key_hash from repeated_hashes)
+    where {{ key_hash('event_key') }} in (select repeated_hashes.key_hash from repeated_hashes)
     group by event_key
     having count(*) > 1
 ),

@@ -34,7 +34,7 @@ final as (
         events.event_at < {{ stream_time('events.event_at', 'blocks.floor_at') }}
         - interval '{{ var("like_lateness_hours") }} hours' as is_late
     from events
-    inner join blocks on events.line_ordinal // {{ var('stream_time_block_lines') }} = blocks.block_no
+    inner join blocks on {{ integer_divide('events.line_ordinal', var('stream_time_block_lines')) }} = blocks.block_no
     -- In landing order, which the join does not keep: then each row group holds a stretch of time,
     -- and the zonemaps of liked_at let fast likers and trending skip the rest (at 20 M events of
     -- history, fast_likers' nearby likes scanned half of silver's likes as inserted out of order).

@@ -2,7 +2,8 @@
     materialized='incremental',
     incremental_strategy='delete+insert',
     unique_key='post_uri',
-    post_hook=["delete from {{ this }} where likes = 0", "{{ save_watermark() }}"],
+    forget_rows_where='likes = 0',
+    post_hook=["{{ forget_rows() }}", "{{ save_watermark() }}"],
 ) }}
 
 -- For each post, its likes in the trending window: the trending_window_minutes of event time that
@@ -20,7 +21,7 @@
 
 with
 
-likes as not materialized (  -- read twice: materialised, it would copy every like in silver
+likes as {{ not_materialized() }} (  -- read twice: materialised, it would copy every like in silver
     select * from {{ ref('int_likes_extracted') }}
     where post_uri is not null
 ),

@@ -37,25 +37,25 @@ lowered as (
     -- Lowercase and one apostrophe; then links with a scheme or www., and @mentions, removed. When
     -- a facet's offsets split a character (a piece is null), the facets are ignored and these text
     -- rules still apply.
+    {%- set lowered_text -%}
+        replace(
+            lower(
+                case
+                    when {{ has_null_element('pieces') }} then post_text
+                    else {{ list_join('pieces', "' '") }}
+                end
+            ),
+            '’',
+            chr(39)
+        )
+    {%- endset %}
     select
         post_uri,
         file_seq,
         languages,
-        regexp_replace(
-            replace(
-                lower(
-                    case
-                        when {{ has_null_element('pieces') }} then post_text
-                        else array_to_string(pieces, ' ')
-                    end
-                ),
-                '’',
-                ''''
-            ),
-            '(https?://|www\.)\S+|@[\w.:-]+',
-            ' ',
-            'g'
-        ) as text_without_marked_links
+        {{ regexp_replace_all(
+            lowered_text, "'(https?://|www\\.)[^\\t\\n\\f\\r ]+|@[\\w.:-]+'", "' '"
+        ) }} as text_without_marked_links
     from facets_removed
 ),
 
@@ -64,9 +64,9 @@ candidate_links as (
     -- or the start, and what follows it up to a space.
     select
         post_uri,
-        unnest(regexp_extract_all(
-            text_without_marked_links, '(?:^|[\s(])([a-z][a-z0-9]*(?:\.[a-z0-9]+)+\S*)', 1
-        )) as link
+        {{ unnest(regexp_extract_all(
+            'text_without_marked_links', '(?:^|[\\t\\n\\f\\r (])([a-z][a-z0-9]*(?:\.[a-z0-9]+)+[^\\t\\n\\f\\r ]*)', 1
+        )) }} as link
     from lowered
 ),
 
@@ -74,7 +74,7 @@ domain_links as (
     -- Those whose domain ends in a top-level domain: node.js is not a link, github.com/x is.
     select
         post_uri,
-        list(link) as links
+        {{ list_agg('link') }} as links
     from candidate_links
     where
         regexp_extract(link, '^[a-z][a-z0-9]*(?:\.[a-z0-9]+)*\.([a-z0-9]+)', 1)
@@ -94,7 +94,7 @@ cleaned as (
 
 required_word_posts as (
     select * from cleaned
-    where regexp_matches(clean_text, '(^|[^\p{L}\p{M}\p{N}_]){{ required_word }}($|[^\p{L}\p{M}\p{N}_])')
+    where {{ regexp_matches('clean_text', '(^|[^\p{L}\p{M}\p{N}_])' ~ required_word ~ '($|[^\p{L}\p{M}\p{N}_])') }}
 ),
 
 tokens as (
@@ -102,7 +102,7 @@ tokens as (
         post_uri,
         file_seq,
         languages,
-        unnest(regexp_extract_all(clean_text, '[\p{L}\p{M}\p{N}]+(?:''[\p{L}\p{M}\p{N}]+)*')) as word
+        {{ unnest(regexp_extract_all('clean_text', '[\\p{L}\\p{M}\\p{N}]+(?:\\x27[\\p{L}\\p{M}\\p{N}]+)*')) }} as word
     from required_word_posts
 ),
 
@@ -114,13 +114,13 @@ meaningful as (
     from tokens
     where
         length(tokens.word) >= 2
-        and not regexp_full_match(tokens.word, '\p{N}+')
+        and not {{ regexp_full_match('tokens.word', '\p{N}+') }}
         and tokens.word != '{{ required_word }}'
         and not exists (
             select 1 from stopwords
             where
                 stopwords.word = tokens.word
-                and (stopwords.language = 'en' or list_contains(tokens.languages, stopwords.language))
+                and (stopwords.language = 'en' or {{ list_contains('tokens.languages', 'stopwords.language') }})
         )
 ),
 

@@ -18,10 +18,7 @@ final as (
         event_at as posted_at,
         coalesce(post_text, '') as post_text,
         -- Language tags reduced to their primary subtag: en-US -> en.
-        list_transform(
-            coalesce(json_extract_string(post_languages, '$[*]'), []),
-            lambda tag: lower(split_part(tag, '-', 1))
-        ) as languages,
+        {{ primary_language_subtags('post_languages') }} as languages,
         post_facets as facets
     from events
 )

@@ -22,7 +22,7 @@ lines as (
 
 blocks as (
     select
-        line_ordinal // {{ block_lines }} as block_no,
+        {{ integer_divide('line_ordinal', block_lines) }} as block_no,
         max(event_at) filter (where line_kind = 'event') as newest_at
     from lines
     group by block_no

@@ -15,7 +15,7 @@
 
 with
 
-likes as not materialized (
+likes as {{ not_materialized() }} (
     -- Read where used: referenced twice, DuckDB would otherwise spill the whole table to a temporary
     -- result first (filtered only by an OR of the two uses' filters, which no zonemap can skip).
     select * from {{ ref('int_likes_extracted') }}

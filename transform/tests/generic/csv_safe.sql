@@ -6,5 +6,5 @@
 {% test csv_safe(model, column_name) %}
     select {{ column_name }}
     from {{ model }}
-    where regexp_matches(cast({{ column_name }} as varchar), '^[=+\-@\t\r]|[\r\n]')
+    where {{ regexp_matches('cast(' ~ column_name ~ ' as ' ~ string_type() ~ ')', '^[=+\\-@\\t\\r]|[\\r\\n]') }}
 {% endtest %}

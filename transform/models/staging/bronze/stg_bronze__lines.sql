@@ -28,7 +28,7 @@
 
 with
 
-bronze as not materialized (
+bronze as {{ not_materialized() }} (
     -- file_seq, line_no, landed_at, line, original_size of the bronze files in the batch. Read twice,
     -- the second time for the files' line counts only (no column of the lines themselves).
     select * from {{ bronze_lines(source('bronze', 'events'), watermark(), bronze_through_seq()) }}
@@ -57,8 +57,8 @@ decoded as (
         file_starts.first_line_ordinal + bronze.line_no as line_ordinal,
         bronze.original_size,
         bronze.line as raw_line,
-        bronze.landed_at at time zone 'UTC' as landed_at,
-        try(decode(bronze.line)) as line_text
+        {{ as_naive_utc('bronze.landed_at') }} as landed_at,
+        {{ utf8_text('bronze.line') }} as line_text
     from bronze
     inner join file_starts on bronze.file_seq = file_starts.file_seq
 ),
@@ -67,31 +67,17 @@ parsed as (
     select
         *,
         -- One parse per line (surrounding whitespace is fine); null when the line is not JSON.
-        try(json_extract(line_text, [{{ "'" ~ (fields.values() | join("', '")) ~ "'" }}])) as field_values,
-        -- DuckDB's parser also accepts trailing commas and NaN/Infinity, which JSON does not. A cheap
-        -- pattern flags the lines that might hold them; only those are checked outside strings.
-        -- (A case, not an and: only the flagged lines pay for the exact check.) The pattern is three,
-        -- one per leading character: a pattern that starts with a literal lets RE2 jump from one
-        -- candidate to the next instead of stepping through every byte (3x faster than [:,\[]).
-        case
-            when
-                regexp_matches(line_text, ',\s*(?:[\]}]|-?[NnIi][AaNn])')
-                or regexp_matches(line_text, ':\s*-?[NnIi][AaNn]')
-                or regexp_matches(line_text, '\[\s*-?[NnIi][AaNn]')
-                then regexp_matches(
-                    regexp_replace(line_text, '"(?:[^"\\]|\\.)*"', '""', 'g'),
-                    ',\s*[\]}]|[:,\[]\s*-?(?:[Nn][Aa][Nn]|[Ii][Nn][Ff])'
-                )
-            else false
-        end as has_non_standard_json
+        {{ json_fields('line_text', fields.values()) }} as field_values
     from decoded
 ),
 
 extracted as (
     select
-        {%- for name in fields %}
-        field_values[{{ loop.index }}] as {{ name }}_json,
+        {%- for name, path in fields.items() %}
+        {{ json_field('field_values', loop.index, path) }} as {{ name }}_json,
         {%- endfor %}
+        -- What the engine's parser accepts but JSON does not (engines/json.sql) is invalid JSON too.
+        {{ has_non_standard_json('line_text', 'field_values') }} as has_non_standard_json,
         *
     from parsed
 ),
@@ -99,13 +85,13 @@ extracted as (
 typed as (
     select
         *,
-        coalesce(json_type(timestamp_json), 'NULL') as timestamp_type,
-        coalesce(json_type(path_json), 'NULL') as path_type,
-        coalesce(json_type(repo_json), 'NULL') as repo_type,
-        timestamp_json ->> '$' as timestamp_text,
-        path_json ->> '$' as path,
-        repo_json ->> '$' as repo,
-        action_json ->> '$' as action
+        coalesce({{ json_type('timestamp_json') }}, 'NULL') as timestamp_type,
+        coalesce({{ json_type('path_json') }}, 'NULL') as path_type,
+        coalesce({{ json_type('repo_json') }}, 'NULL') as repo_type,
+        {{ json_text('timestamp_json') }} as timestamp_text,
+        {{ json_text('path_json') }} as path,
+        {{ json_text('repo_json') }} as repo,
+        {{ json_text('action_json') }} as action
     from extracted
 ),
 
@@ -114,7 +100,7 @@ validated as (
         *,
         {{ parse_event_time('timestamp_text') }} as event_at,
         split_part(path, '/', 1) as collection,
-        substr(path, strpos(path, '/') + 1) as record_key
+        substr(path, {{ strpos('path', "'/'") }} + 1) as record_key
     from typed
 ),
 
@@ -129,15 +115,20 @@ judged as (
             when field_values is null or has_non_standard_json
                 then
                     case
-                        when trim(line_text, ' ' || chr(9) || chr(10) || chr(13)) != '' then 'invalid JSON'
+                        when {{ trim_characters('line_text', "' ' || chr(9) || chr(10) || chr(13)") }} != ''
+                            then 'invalid JSON'
                     end
             when timestamp_type = 'NULL'
-                then case when json_type(line_text) = 'OBJECT' then 'missing timestamp' else 'not a JSON object' end
+                then
+                    case
+                        when {{ json_text_is_object('line_text', 'field_values') }} then 'missing timestamp'
+                        else 'not a JSON object'
+                    end
             when timestamp_type != 'VARCHAR' then 'timestamp is not a string'
             when event_at is null then 'unparseable timestamp'
             when path_type = 'NULL' then 'missing path'
             when path_type != 'VARCHAR' then 'path is not a string'
-            when strpos(path, '/') = 0 then 'path is not <collection>/<record key>'
+            when {{ strpos('path', "'/'") }} = 0 then 'path is not <collection>/<record key>'
             when not {{ is_nsid('collection') }} then 'collection is not an NSID'
             when not {{ is_record_key('record_key') }} then 'record key is not valid'
             when repo_type = 'NULL' then 'missing repo'
@@ -169,7 +160,7 @@ final as (
         case when line_kind = 'rejected' then raw_line end as rejected_line,
         case
             when line_kind = 'event'
-                then md5_number(repo || chr(31) || path || chr(31) || coalesce(action, ''))
+                then {{ event_key("repo || chr(31) || path || chr(31) || coalesce(action, '')") }}
         end as event_key,
         case when line_kind = 'event' then repo end as repo,
         case when line_kind = 'event' then collection end as collection,
@@ -177,8 +168,10 @@ final as (
         case when line_kind = 'event' then action end as action,
         case when line_kind = 'event' then event_at end as event_at,
         -- The record fields the marts use (the whole record stays in bronze).
-        case when line_kind = 'event' then coalesce(subject_uri_json, record_uri_json) ->> '$' end as subject_uri,
-        case when line_kind = 'event' then post_text_json ->> '$' end as post_text,
+        case
+            when line_kind = 'event' then {{ json_text('coalesce(subject_uri_json, record_uri_json)') }}
+        end as subject_uri,
+        case when line_kind = 'event' then {{ json_text('post_text_json') }} end as post_text,
         case when line_kind = 'event' then post_languages_json end as post_languages,
         case when line_kind = 'event' then post_facets_json end as post_facets
     from classified
