@@ -4,6 +4,7 @@ and a wheel install that cannot find the dbt project: each one clear line, said 
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import pty
@@ -14,6 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
+import pytest
 
 from bluesky_pipeline.refresh.metric_files import METRICS
 from bluesky_pipeline.refresh.warehouse import STAGING_MODEL
@@ -179,4 +181,29 @@ def test_a_failed_node_is_one_error_line_not_one_per_skipped_node(workspace: Wor
     assert lines[-1] == (
         f"periodic: refresh failed ({len(skipped)} dbt nodes after it skipped); "
         "the previous metric files are left in place"
+    )
+
+
+def test_an_unknown_engine_in_the_environment_is_one_line_of_bad_usage(workspace: Workspace) -> None:
+    completed = workspace.refresh(env={"BLUESKY_ENGINE": "sprak"}, check=False)
+    assert completed.returncode == 2
+    assert completed.stderr.decode() == (
+        "periodic: error: BLUESKY_ENGINE='sprak' is not an engine: use one of duckdb, spark (try --help)\n"
+    )
+    assert not workspace.data_dir.exists()
+
+
+def test_spark_on_a_java_older_than_17_says_what_to_install(workspace: Workspace, tmp_path: Path) -> None:
+    if importlib.util.find_spec("pyspark") is None:
+        pytest.skip("the spark extra is not installed: the missing extra is said first")
+    fake = tmp_path / "bin" / "java"
+    fake.parent.mkdir()
+    fake.write_text("#!/bin/sh\necho 'openjdk version \"11.0.21\" 2023-10-17' >&2\n")
+    fake.chmod(0o755)
+    path = f"{fake.parent}{os.pathsep}{child_environment()['PATH']}"
+    completed = workspace.refresh("--engine", "spark", env={"PATH": path}, check=False)
+    assert completed.returncode == 1
+    assert completed.stderr.decode() == (
+        f"periodic: error: the Spark engine needs Java 17 or later, and {fake} is Java 11: install a JDK 17 "
+        "(Debian: apt-get install openjdk-17-jre-headless) or set PATH to one\n"
     )

@@ -54,6 +54,28 @@ REJECTED = [
         "a JSON null is VOID on Spark, not NULL",
         "missing timestamp",
     ),
+    # DuckDB's cast takes words, zone names and tabs (infinity would move stream time to the year 9999).
+    (
+        with_fields(counted_like("09:12:13", "t1"), timestamp="infinity"),
+        "DuckDB casts infinity",
+        "unparseable timestamp",
+    ),
+    (with_fields(counted_like("09:12:14", "t2"), timestamp="epoch"), "DuckDB casts epoch", "unparseable timestamp"),
+    (
+        with_fields(counted_like("09:12:15", "t3"), timestamp="2026-02-14 09:12:15 UTC"),
+        "DuckDB casts a zone name",
+        "unparseable timestamp",
+    ),
+    (
+        with_fields(counted_like("09:12:16", "t4"), timestamp="\t2026-02-14T09:12:16"),
+        "DuckDB casts past a leading tab",
+        "unparseable timestamp",
+    ),
+    (
+        with_fields(counted_like("09:12:17", "t5"), timestamp="2026-02-14T09:12:17+02:00\n"),
+        "Java's $ matches before a final line break",
+        "unparseable timestamp",
+    ),
 ]
 # Accepted on both: a lowercase z is UTC (Spark's cast refuses it): one like in minute 09:12.
 LOWERCASE_Z = with_fields(counted_like("09:12:08", "z1"), timestamp="2026-02-14T09:12:08z")
@@ -65,10 +87,14 @@ POSTS = [
     post(AUTHOR, "3ap", at("09:12:11"), "Engineering at O\u2019Reilly", ["en"]),
     # d'un is a Catalan stopword (dbt-spark's seeds break on an apostrophe).
     post(AUTHOR, "3ca", at("09:12:12"), "Engineering d'un programari", ["ca"]),
+    # Java lowercases İ to two characters and a final Σ to ς; DuckDB one character at a time.
+    post(AUTHOR, "3lc", at("09:12:18"), "Engineering \u0130STANBUL \u039f\u0394\u039f\u03a3", ["en"]),
 ]
-# The hostile stream's one engineering post gives a1, rust and sum; these add rust, o'reilly and
-# programari ("at" is an English stopword, "engineering" is left out, the link and d'un removed).
-TOP_WORDS = "word,count\nrust,2\na1,1\no'reilly,1\nprogramari,1\nsum,1\n"
+# The hostile stream's one engineering post gives a1, rust and sum; these add rust, o'reilly,
+# programari, istanbul and the Greek for road, lowercase with a medial sigma ("at" is an English
+# stopword, "engineering" is left out, the link and d'un removed).
+GREEK_ROAD = "\u03bf\u03b4\u03bf\u03c3"
+TOP_WORDS = f"word,count\nrust,2\na1,1\nistanbul,1\no'reilly,1\nprogramari,1\nsum,1\n{GREEK_ROAD},1\n"
 # The hostile stream's minute 09:12 had 60 likes; the lowercase-z like adds one (the newest event stays
 # the hostile stream's 09:12:29.5, so every like is in the trending window).
 LIKES_PER_MINUTE = hostile.LIKES_PER_MINUTE.replace("09:12:00,60\n", "09:12:00,61\n")

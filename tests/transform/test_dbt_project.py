@@ -49,8 +49,8 @@ def dbt(workspace: Workspace, *args: str) -> tuple[subprocess.CompletedProcess[s
 
 
 def test_dbt_unit_tests_pass(built: Workspace) -> None:
-    """The unit tests of the identifier checks, the dedup window, the tokenizer, the sliding windows and
-    the incremental counts, each in the full and the incremental path where it has both."""
+    """The unit tests of the identifier checks, the timestamp shape, the dedup window, the tokenizer, the
+    sliding windows and the incremental counts, each in the full and the incremental path where it has both."""
     completed, target = dbt(built, "test", "--select", "test_type:unit")
     assert completed.returncode == 0, completed.stdout[-3000:]
     results = json.loads((target / "run_results.json").read_text())["results"]
@@ -61,6 +61,7 @@ def test_dbt_unit_tests_pass(built: Workspace) -> None:
     }
     assert statuses == {
         "staging_checks_identifiers_by_their_atproto_syntax": "pass",
+        "staging_casts_only_timestamps_shaped_as_a_date_time_and_zone": "pass",
         "staging_numbers_every_line_in_the_whole_input": "pass",
         "stream_blocks_floor_at_the_newest_event_of_earlier_blocks": "pass",
         "stream_blocks_carry_the_clock_across_refreshes": "pass",

@@ -23,7 +23,7 @@ import duckdb
 from bluesky_pipeline import bronze_layout
 from bluesky_pipeline.bronze_layout import BronzeLayoutError
 from bluesky_pipeline.cli_support import ArgumentParser, CliError, data_dir_argument, metrics_dir_argument
-from bluesky_pipeline.refresh import batch_parts, compaction, follow, snapshot, status, warehouse
+from bluesky_pipeline.refresh import batch_parts, compaction, follow, snapshot, spark_warehouse, status, warehouse
 from bluesky_pipeline.refresh.bronze_check import QuarantinedFile, check_bronze
 from bluesky_pipeline.refresh.bronze_scan import BronzeScan, gap_warning, scan_bronze
 from bluesky_pipeline.refresh.dbt_build import (
@@ -121,6 +121,8 @@ def main(argv: Sequence[str]) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     data_dir: Path = args.data_dir
+    if args.engine not in ENGINES:  # argparse checks --engine, not a default taken from the environment
+        parser.error(f"{ENGINE_ENV}={args.engine!r} is not an engine: use one of {', '.join(ENGINES)}")
     if args.status:
         try:
             return status.show(data_dir, args.metrics_dir, sys.stdout)
@@ -295,10 +297,22 @@ def _run_steps(
     if not refresh.failures:
         _quarantine_bad_files(data_dir, refresh)
         _take_part(data_dir, refresh)
+        _clear_unfinished_writes(data_dir, refresh)
+    if not refresh.failures:
         _build(data_dir, refresh, lock, progress, build_step)
     _finish(data_dir, metrics_dir, refresh, progress)
     # After the run is recorded: a step cut short (kill -9) costs only the step, which the next run redoes.
     return _compact(data_dir, refresh, limits) if compact and refresh.exports and not refresh.failures else None
+
+
+def _clear_unfinished_writes(data_dir: Path, refresh: Refresh) -> None:
+    """On Spark, what a killed build left half-written goes first (spark_warehouse.py)."""
+    if refresh.engine != "spark":
+        return
+    try:
+        spark_warehouse.clear_unfinished_writes(data_dir)
+    except OSError as error:
+        refresh.failures.append(f"cannot clear what a cut-short Spark build left in {data_dir}: {error.strerror}")
 
 
 def _take_part(data_dir: Path, refresh: Refresh) -> None:
@@ -436,7 +450,7 @@ def _batch_start(data_dir: Path, refresh: Refresh) -> int:
             warehouse.drop_transit_if_read(data_dir)
         with warehouse.connect(data_dir, refresh.engine) as connection:
             return warehouse.staged_through(connection)
-    except duckdb.Error as error:
+    except (duckdb.Error, OSError) as error:  # (OSError: the Spark tables cannot be listed)
         refresh.failures.append(f"cannot open the warehouse in {data_dir}: {_first_line(error)}")
         return 0
 
@@ -471,7 +485,7 @@ def _finish(data_dir: Path, metrics_dir: Path, refresh: Refresh, progress: Build
         with warehouse.connect(data_dir, refresh.engine) as connection:
             through = refresh.scan.through_seq if succeeded else refresh.after_seq
             refresh.counts = warehouse.batch_counts(connection, refresh.after_seq, through)
-            if succeeded:
+            if succeeded and refresh.engine == "duckdb":  # (Spark's tables are views here: no row counts to read)
                 progress.rows(lambda: warehouse.batch_rows(connection, refresh.after_seq, refresh.scan.through_seq))
             if succeeded and refresh.exports:
                 _export(connection, metrics_dir, refresh)
@@ -481,7 +495,7 @@ def _finish(data_dir: Path, metrics_dir: Path, refresh: Refresh, progress: Build
                 _publish(connection, data_dir, refresh, refreshed=succeeded, rebuild=rebuild)
             refresh.read_through = compaction.readable_through(connection)
             warehouse.record_run(connection, refresh.record())
-    except duckdb.Error as error:
+    except (duckdb.Error, OSError) as error:
         if not refresh.failures:
             refresh.failures.append(f"cannot record the run in the warehouse: {_first_line(error)}")
         # The warehouse cannot be read (held open by someone, a full disk): publish the failed run alone,

@@ -288,7 +288,8 @@ def read_results(results_file: Path) -> BuildResult:
                 result.tests_failed += 1
                 result.failures.append(f"{resource_type} {name}: {status}: {message}")
         elif status == "success":
-            result.models_built += 1
+            if resource_type != "operation":  # an on-run-start hook is no model
+                result.models_built += 1
         else:
             result.failures.append(f"{resource_type} {name}: {status}{': ' + message if message else ''}")
     return result

@@ -20,12 +20,23 @@ OPS_FILE = "runs.duckdb"  # (not ops.duckdb: a catalog named ops would hide the 
 TRANSIT_ALIAS = "transit"  # where the DuckDB engine keeps staging; the same name here, so readers need no case
 STAGING_MODEL = "stg_bronze__lines"
 BATCH_COLUMN = "as_of_seq"  # the partition column of Spark's incremental tables (spark_incremental.sql)
+# What Spark's file commit protocol writes before a job commits, per table directory.
+UNFINISHED_WRITES = ("*.db/*/_temporary", "*.db/*/.spark-staging-*")
 COLUMN_FILES = "_columns/*.parquet"  # an empty file of a table's columns (spark_incremental.sql)
 
 
 def tables_dir(data_dir: Path) -> Path:
     """spark.sql.warehouse.dir of transform/profiles.yml's spark output."""
     return data_dir / SPARK_DIR / WAREHOUSE_DIR
+
+
+def clear_unfinished_writes(data_dir: Path) -> None:
+    """Before a Spark build, under the refresh lock: delete what a write cut short (a kill -9) left in
+    the tables' directories. Spark refuses to create a table in a directory that is not empty, so a
+    table it was rebuilding (a mart, every table of a first build) would fail every later build."""
+    for pattern in UNFINISHED_WRITES:
+        for leftover in tables_dir(data_dir).glob(pattern):
+            shutil.rmtree(leftover)
 
 
 def reset(data_dir: Path) -> None:
@@ -38,9 +49,8 @@ def reset(data_dir: Path) -> None:
             shutil.rmtree(directory)
 
 
-def connect(data_dir: Path, open_duckdb: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
-    """`open_duckdb` (the run records' database) with a view per Spark table, named as dbt names them."""
-    connection = open_duckdb
+def connect(data_dir: Path, connection: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
+    """`connection` (to the run records' database) with a view per Spark table, named as dbt names them."""
     connection.execute(f"attach ':memory:' as {TRANSIT_ALIAS}")
     connection.execute(f"create schema {TRANSIT_ALIAS}.silver")
     for schema in ("silver", "gold"):
@@ -48,7 +58,7 @@ def connect(data_dir: Path, open_duckdb: duckdb.DuckDBPyConnection) -> duckdb.Du
         connection.execute(f"drop schema if exists {schema} cascade")
         connection.execute(f"create schema {schema}")
         for table_dir in sorted((tables_dir(data_dir) / f"{schema}.db").glob("*")):
-            read = _read_table(table_dir)
+            read = _read_table(table_dir) if table_dir.is_dir() else None  # (a stray file is no table)
             if read is None:
                 continue
             name = table_dir.name

@@ -106,7 +106,12 @@ def connect(data_dir: Path, engine: str = DEFAULT_ENGINE) -> duckdb.DuckDBPyConn
     if engine == "spark":
         ops = data_dir / spark_warehouse.SPARK_DIR / spark_warehouse.OPS_FILE
         ops.parent.mkdir(parents=True, exist_ok=True)
-        return spark_warehouse.connect(data_dir, open_duckdb(str(ops)))
+        connection = open_duckdb(str(ops))
+        try:
+            return spark_warehouse.connect(data_dir, connection)
+        except BaseException:
+            connection.close()
+            raise
     connection = open_duckdb(str(warehouse_path(data_dir)))
     connection.execute(f"attach {_sql_string(str(data_dir / TRANSIT_FILE))} as {TRANSIT_ALIAS}")
     return connection

@@ -74,17 +74,6 @@
     variant_get({{ value }}, '$', 'string')
 {%- endmacro %}
 
-{#- The strings of a JSON list (other elements as their JSON text); null when `value` is not a list. -#}
-{% macro json_string_list(value) %}{{ return(adapter.dispatch('json_string_list')(value)) }}{% endmacro %}
-
-{% macro default__json_string_list(value) -%}
-    json_extract_string({{ value }}, '$[*]')
-{%- endmacro %}
-
-{% macro spark__json_string_list(value) -%}
-    try_variant_get({{ value }}, '$', 'array<string>')
-{%- endmacro %}
-
 {#-
     Whether `text` (parsed as `fields`) holds what the engine's parser accepts but JSON does not,
     so that it is judged invalid JSON.

@@ -58,7 +58,10 @@
     {%- elif keeps_one_state -%}
         {%- set columns = adapter.get_columns_in_relation(target_relation) | map(attribute='name') | reject('equalto', 'as_of_seq') | list -%}
         {%- set batch_rows = this.identifier ~ '__batch_rows' -%}
-        {#- (Read twice below: computed once.) -#}
+        {#- (Read twice below: computed once. A session kept by --follow may still hold the view of a
+            build that failed after caching it: `cache table` would not replace it.) -#}
+        {% call statement('uncache_earlier_batch_rows') %}uncache table if exists {{ batch_rows }}{% endcall %}
+        {% call statement('drop_earlier_batch_view') %}drop view if exists {{ batch_rows }}{% endcall %}
         {% call statement('batch_rows') %}cache table {{ batch_rows }} as {{ sql }}{% endcall %}
         {% call statement('main') %}
             insert into table {{ target_relation }} partition (as_of_seq)

@@ -61,13 +61,6 @@
     regexp_extract_all({{ text }}, '{{ pattern }}', {{ group }})
 {%- endmacro %}
 
-{#- `pattern` with its regex syntax escaped, as an SQL expression. -#}
-{% macro regexp_escape(text) %}{{ return(adapter.dispatch('regexp_escape')(text)) }}{% endmacro %}
-
-{% macro default__regexp_escape(text) -%}
-    regexp_escape({{ text }})
-{%- endmacro %}
-
 {#- Java: a backslash before any character but a letter or digit makes it literal. -#}
 {% macro spark__regexp_escape(text) -%}
     regexp_replace({{ text }}, '([^\p{L}\p{N}\p{M}])', '\\$1')
@@ -82,16 +75,6 @@
 
 {% macro spark__strpos(text, part) -%}
     instr({{ text }}, {{ part }})
-{%- endmacro %}
-
-{% macro starts_with(text, prefix) %}{{ return(adapter.dispatch('starts_with')(text, prefix)) }}{% endmacro %}
-
-{% macro default__starts_with(text, prefix) -%}
-    starts_with({{ text }}, {{ prefix }})
-{%- endmacro %}
-
-{% macro spark__starts_with(text, prefix) -%}
-    startswith({{ text }}, {{ prefix }})
 {%- endmacro %}
 
 {% macro ends_with(text, suffix) %}{{ return(adapter.dispatch('ends_with')(text, suffix)) }}{% endmacro %}
@@ -121,3 +104,19 @@
 {% macro default__string_type() %}varchar{% endmacro %}
 
 {% macro spark__string_type() %}string{% endmacro %}
+
+{#-
+    Lowercase, one character at a time as DuckDB does. Java's toLowerCase (Spark's lower) maps
+    U+0130 (I with a dot) to two characters and a final capital sigma to a final small one (ς); those
+    two are mapped first, as DuckDB maps them. (The JVM's locale is set to English in
+    transform/profiles.yml, so an I never becomes a dotless ı.)
+-#}
+{% macro lower_text(text) %}{{ return(adapter.dispatch('lower_text')(text)) }}{% endmacro %}
+
+{% macro default__lower_text(text) -%}
+    lower({{ text }})
+{%- endmacro %}
+
+{% macro spark__lower_text(text) -%}
+    lower(replace(replace({{ text }}, 'İ', 'i'), 'Σ', 'σ'))
+{%- endmacro %}

@@ -1,8 +1,8 @@
 {#-
     Times. Both engines run in UTC and treat `timestamp` as naive (Spark: spark.sql.timestampType
-    TIMESTAMP_NTZ in transform/profiles.yml). Their casts from text accept different strings:
-    Spark also takes a bare year ('2026') or a date with one-digit fields and refuses a lowercase
-    'z', so on Spark a text is cast only when it has the shape DuckDB's cast accepts.
+    TIMESTAMP_NTZ in transform/profiles.yml). Their casts from text accept different strings (Spark a
+    bare year or one-digit fields, DuckDB 'infinity' or a zone name); parse_event_time casts only
+    texts of one shape, which both read alike.
 -#}
 
 {#- A timestamp with a zone (a Parquet column written as UTC) as naive UTC. -#}
@@ -29,10 +29,8 @@
 
 {% macro spark__cast_event_time(text, has_zone) -%}
     case
-        when not {{ text }} rlike '\A *-?\d{4,}-\d\d-\d\d(?:[T ]\d\d:\d\d(?::\d\d(?:\.\d*)?)?)? *(?:[Zz]|[+-]\d\d(?::?\d\d)?)? *\z'
-            then null
         when {{ has_zone }}
-            then cast(try_cast(regexp_replace({{ text }}, 'z *\z', 'Z') as timestamp_ltz) as timestamp_ntz)
+            then cast(try_cast({{ text }} as timestamp_ltz) as timestamp_ntz)
         else try_cast({{ text }} as timestamp_ntz)
     end
 {%- endmacro %}

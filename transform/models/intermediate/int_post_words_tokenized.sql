@@ -8,6 +8,8 @@
 -- docs/metrics.md states the rule and its sources.
 
 {%- set required_word = var('top_words_required_word') %}
+{%- set text_between_facets = "case when " ~ has_null_element('pieces') ~ " then post_text else "
+    ~ list_join('pieces', "' '") ~ " end" %}
 
 with
 
@@ -39,12 +41,7 @@ lowered as (
     -- rules still apply.
     {%- set lowered_text -%}
         replace(
-            lower(
-                case
-                    when {{ has_null_element('pieces') }} then post_text
-                    else {{ list_join('pieces', "' '") }}
-                end
-            ),
+            {{ lower_text(text_between_facets) }},
             '’',
             chr(39)
         )
