@@ -155,7 +155,7 @@ def test_on_a_terminal_it_shows_one_status_line_with_the_last_refresh_its_lag_an
     status = next(text for text in reversed(redraws) if "| last refresh" in text)
     assert re.fullmatch(
         r"periodic --follow \| last refresh \d\d:\d\d:\d\d: 4 new events in \d+\.\d s \| lag \d+\.\d s \| "
-        r"\d+ events/s \| 1 refresh, 0 failed \| .*",
+        r"\d{1,3}(?:,\d{3})* events/s \| 1 refresh, 0 failed \| .*",  # (1,030 events/s: thousands separated)
         status.strip(),
     ), status
 

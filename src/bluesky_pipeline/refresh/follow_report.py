@@ -109,7 +109,9 @@ class FollowReport:
             self._recent.popleft()
         if self._first_end is None:
             return 0.0
-        span = min(RATE_WINDOW_S, now - self._first_end) or 1.0
+        # At least a second: just after the first refresh, its events over a few milliseconds would
+        # read as thousands a second.
+        span = max(1.0, min(RATE_WINDOW_S, now - self._first_end))
         return sum(events for _, events in self._recent) / span
 
     def show_status(self) -> None:
